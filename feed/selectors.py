@@ -1,0 +1,333 @@
+"""Reads of the social core: timelines, threads, profiles, search, exports.
+
+Every timeline uses keyset ("cursor") pagination on (created_at, id), so a
+page never shifts when new posts arrive and no query uses OFFSET. The shape
+of each queryset (select_related etc.) is decided here, once.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from .models import Block, Follow, Like, Mute, Notification, Post, Rating, User
+
+DEFAULT_PAGE_SIZE = 30
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class Cursor:
+    created_at: datetime
+    id: int
+
+    def encode(self) -> str:
+        raw = f"{self.created_at.isoformat()}|{self.id}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> Cursor:
+        try:
+            padded = token + "=" * (-len(token) % 4)
+            created_raw, id_raw = base64.urlsafe_b64decode(padded).decode().split("|")
+            created_at = datetime.fromisoformat(created_raw)
+            if created_at.tzinfo is None:
+                raise ValueError("naive time")
+            return cls(created_at=created_at, id=int(id_raw))
+        except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
+            raise ValidationError(
+                {"cursor": "The cursor is malformed; use the `next` value from a previous page."}
+            ) from exc
+
+
+@dataclass
+class Page:
+    items: list[Post]
+    next_cursor: str | None
+    # Per-post reactions of the viewer: {post_id: {"liked": bool, "rating": 1|-1|None}}
+    viewer_reactions: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+
+def page_size_clean(raw: object) -> int:
+    """Parse a requested page size, or raise a ValidationError saying what is allowed."""
+    if raw in (None, ""):
+        return DEFAULT_PAGE_SIZE
+    try:
+        size = int(str(raw))
+    except ValueError:
+        size = 0
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise ValidationError({"limit": f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}."})
+    return size
+
+
+def _post_shape(queryset: QuerySet[Post]) -> QuerySet[Post]:
+    return queryset.select_related("author", "parent__author")
+
+
+def _after_cursor(queryset: QuerySet[Post], cursor: str | None) -> QuerySet[Post]:
+    if not cursor:
+        return queryset
+    position = Cursor.decode(cursor)
+    return queryset.filter(
+        Q(created_at__lt=position.created_at) | Q(created_at=position.created_at, id__lt=position.id)
+    )
+
+
+def _paginate(queryset: QuerySet[Post], *, cursor: str | None, limit: int, viewer: User | None) -> Page:
+    rows = list(_after_cursor(queryset, cursor).order_by("-created_at", "-id")[: limit + 1])
+    has_more = len(rows) > limit
+    items = rows[:limit]
+    next_cursor = Cursor(items[-1].created_at, items[-1].id).encode() if has_more and items else None
+    return Page(items=items, next_cursor=next_cursor, viewer_reactions=viewer_reactions_for(viewer=viewer, posts=items))
+
+
+def hidden_author_ids(*, viewer: User | None, include_muted: bool) -> list[int]:
+    """Accounts whose posts the viewer must not see (blocks both ways) or asked not to (mutes)."""
+    if viewer is None or not viewer.is_authenticated:
+        return []
+    ids = set(Block.objects.filter(blocker=viewer).values_list("blocked_id", flat=True))
+    ids |= set(Block.objects.filter(blocked=viewer).values_list("blocker_id", flat=True))
+    if include_muted:
+        ids |= set(Mute.objects.filter(muter=viewer).values_list("muted_id", flat=True))
+    return sorted(ids)
+
+
+def blocked_either_way(user_a_id: int, user_b_id: int) -> bool:
+    """True when either account blocks the other."""
+    return Block.objects.filter(
+        Q(blocker_id=user_a_id, blocked_id=user_b_id) | Q(blocker_id=user_b_id, blocked_id=user_a_id)
+    ).exists()
+
+
+def followed_ids(*, user: User) -> list[int]:
+    """Ids of the accounts `user` follows."""
+    return list(Follow.objects.filter(follower=user).values_list("followee_id", flat=True))
+
+
+def home_candidates_for(*, viewer: User) -> QuerySet[Post]:
+    """Posts eligible for the viewer's home feed: own and followed authors, minus hidden ones.
+
+    The ranking service starts from this set; the chronological feed pages it by time.
+    """
+    authors = Follow.objects.filter(follower=viewer).values("followee_id")
+    queryset = Post.objects.filter(Q(author_id__in=authors) | Q(author_id=viewer.id))
+    hidden = hidden_author_ids(viewer=viewer, include_muted=True)
+    if hidden:
+        queryset = queryset.exclude(author_id__in=hidden)
+    return _post_shape(queryset)
+
+
+def timeline_home(*, viewer: User, cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE) -> Page:
+    """Chronological home timeline: followed accounts and one's own posts, newest first."""
+    return _paginate(home_candidates_for(viewer=viewer), cursor=cursor, limit=limit, viewer=viewer)
+
+
+def timeline_public(*, viewer: User | None, cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE) -> Page:
+    """Every public post, newest first, minus accounts the viewer blocked, is blocked by or muted."""
+    queryset = Post.objects.all()
+    hidden = hidden_author_ids(viewer=viewer, include_muted=True)
+    if hidden:
+        queryset = queryset.exclude(author_id__in=hidden)
+    return _paginate(_post_shape(queryset), cursor=cursor, limit=limit, viewer=viewer)
+
+
+def timeline_profile(
+    *, viewer: User | None, author: User, cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE
+) -> Page:
+    """One account's posts and replies, newest first."""
+    if viewer is not None and viewer.is_authenticated and blocked_either_way(viewer.id, author.id):
+        raise Http404("No such account.")
+    return _paginate(
+        _post_shape(Post.objects.filter(author=author)), cursor=cursor, limit=limit, viewer=viewer
+    )
+
+
+def user_get(*, user_id: int) -> User:
+    """An active account by id, or 404."""
+    try:
+        return User.objects.get(id=user_id, is_active=True)
+    except (User.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such account.") from exc
+
+
+def user_get_for_viewer(*, viewer: User | None, username: str) -> User:
+    """An active account by username as the viewer may see it (blocks hide it)."""
+    try:
+        user = User.objects.get(username__iexact=username, is_active=True)
+    except User.DoesNotExist as exc:
+        raise Http404("No such account.") from exc
+    if viewer is not None and viewer.is_authenticated and blocked_either_way(viewer.id, user.id):
+        raise Http404("No such account.")
+    return user
+
+
+def post_get_for_viewer(*, viewer: User | None, post_id: object, for_update: bool = False) -> Post:
+    """A post the viewer may see, or 404 (unknown id, or a block between them)."""
+    try:
+        pid = int(str(post_id))
+    except ValueError as exc:
+        raise Http404("No such post.") from exc
+    queryset = Post.objects.select_for_update() if for_update else _post_shape(Post.objects.all())
+    try:
+        post = queryset.get(id=pid)
+    except ObjectDoesNotExist as exc:
+        raise Http404("No such post.") from exc
+    if viewer is not None and viewer.is_authenticated and post.author_id != viewer.id:
+        if blocked_either_way(viewer.id, post.author_id):
+            raise Http404("No such post.")
+    return post
+
+
+def thread_for(*, viewer: User | None, post_id: object) -> tuple[Post, list[Post], dict[int, dict[str, Any]]]:
+    """The post, its whole thread in reading order, and the viewer's reactions to it."""
+    post = post_get_for_viewer(viewer=viewer, post_id=post_id)
+    root_id = post.root_id or post.id
+    queryset = Post.objects.filter(Q(id=root_id) | Q(root_id=root_id))
+    hidden = hidden_author_ids(viewer=viewer, include_muted=False)
+    if hidden:
+        queryset = queryset.exclude(author_id__in=hidden)
+    posts = list(_post_shape(queryset).order_by("created_at", "id")[:500])
+    return post, posts, viewer_reactions_for(viewer=viewer, posts=posts)
+
+
+def viewer_reactions_for(*, viewer: User | None, posts: list[Post]) -> dict[int, dict[str, Any]]:
+    """Whether the viewer liked and how they rated each post, in two queries."""
+    if viewer is None or not viewer.is_authenticated or not posts:
+        return {}
+    ids = [p.id for p in posts]
+    liked = set(Like.objects.filter(user=viewer, post_id__in=ids).values_list("post_id", flat=True))
+    ratings = dict(Rating.objects.filter(user=viewer, post_id__in=ids).values_list("post_id", "value"))
+    return {pid: {"liked": pid in liked, "rating": ratings.get(pid)} for pid in ids}
+
+
+def relationship_for(*, viewer: User | None, other: User) -> dict[str, bool]:
+    """How the viewer relates to another account (for follow/mute/block buttons)."""
+    if viewer is None or not viewer.is_authenticated or viewer.id == other.id:
+        return {"following": False, "followed_by": False, "muting": False, "blocking": False}
+    return {
+        "following": Follow.objects.filter(follower=viewer, followee=other).exists(),
+        "followed_by": Follow.objects.filter(follower=other, followee=viewer).exists(),
+        "muting": Mute.objects.filter(muter=viewer, muted=other).exists(),
+        "blocking": Block.objects.filter(blocker=viewer, blocked=other).exists(),
+    }
+
+
+def profile_stats(*, user: User) -> dict[str, int]:
+    """Public counts shown on a profile."""
+    return {
+        "posts": Post.objects.filter(author=user).count(),
+        "followers": Follow.objects.filter(followee=user).count(),
+        "following": Follow.objects.filter(follower=user).count(),
+    }
+
+
+SEARCH_MAX_RESULTS = 50
+
+
+def search_query_clean(raw: object) -> str:
+    """Validate a search query."""
+    query = str(raw or "").strip()
+    if len(query) < 2:
+        raise ValidationError({"q": "Search for at least 2 characters."})
+    if len(query) > 200:
+        raise ValidationError({"q": "Search queries can be at most 200 characters."})
+    return query
+
+
+def posts_search(*, viewer: User | None, query: str, limit: int = 20) -> list[Post]:
+    """Posts matching the query: full-text search on PostgreSQL, substring match on SQLite."""
+    queryset = Post.objects.all()
+    hidden = hidden_author_ids(viewer=viewer, include_muted=True)
+    if hidden:
+        queryset = queryset.exclude(author_id__in=hidden)
+    limit = min(limit, SEARCH_MAX_RESULTS)
+    if settings.IS_POSTGRES:
+        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+
+        vector = SearchVector("body", config="english")
+        search = SearchQuery(query, config="english", search_type="websearch")
+        queryset = (
+            queryset.annotate(document=vector, rank=SearchRank(vector, search))
+            .filter(document=search)
+            .order_by("-rank", "-created_at", "-id")
+        )
+    else:
+        for term in query.split()[:8]:
+            queryset = queryset.filter(body__icontains=term)
+        queryset = queryset.order_by("-created_at", "-id")
+    return list(_post_shape(queryset)[:limit])
+
+
+def users_search(*, viewer: User | None, query: str, limit: int = 20) -> list[User]:
+    """Accounts whose username or display name contains the query."""
+    queryset = User.objects.filter(is_active=True).filter(
+        Q(username__icontains=query) | Q(display_name__icontains=query)
+    )
+    hidden = hidden_author_ids(viewer=viewer, include_muted=False)
+    if hidden:
+        queryset = queryset.exclude(id__in=hidden)
+    return list(queryset.order_by("username")[: min(limit, SEARCH_MAX_RESULTS)])
+
+
+def notifications_for(*, user: User, limit: int = 50) -> list[Notification]:
+    """The newest notifications of an account."""
+    return list(
+        Notification.objects.filter(recipient=user)
+        .select_related("actor", "post")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def notifications_unread_count(*, user: User) -> int:
+    """How many notifications are unread."""
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def account_export(*, user: User) -> dict[str, Any]:
+    """Everything the account has written or chosen, as JSON-serialisable data."""
+
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "format": "charter-social-export/1",
+        "account": {
+            "id": user.id,
+            "username": user.username,
+            "display_name": user.display_name,
+            "bio": user.bio,
+            "email": user.email,
+            "date_joined": iso(user.date_joined),
+        },
+        "posts": [
+            {"id": p.id, "body": p.body, "parent_id": p.parent_id, "created_at": iso(p.created_at)}
+            for p in Post.objects.filter(author=user).order_by("created_at", "id")
+        ],
+        "following": [
+            {"username": f.followee.username, "priority": f.priority, "since": iso(f.created_at)}
+            for f in Follow.objects.filter(follower=user).select_related("followee")
+        ],
+        "likes": [
+            {"post_id": like.post_id, "at": iso(like.created_at)}
+            for like in Like.objects.filter(user=user)
+        ],
+        "ratings": [
+            {"post_id": r.post_id, "value": "helpful" if r.value == 1 else "unhelpful", "at": iso(r.updated_at)}
+            for r in Rating.objects.filter(user=user)
+        ],
+        "reports": [
+            {"post_id": r.post_id, "reason": r.reason, "details": r.details, "status": r.status, "at": iso(r.created_at)}
+            for r in user.reports_made.all()
+        ],
+        "blocks": [b.blocked.username for b in Block.objects.filter(blocker=user).select_related("blocked")],
+        "mutes": [m.muted.username for m in Mute.objects.filter(muter=user).select_related("muted")],
+    }

@@ -1,0 +1,61 @@
+"""Post text: validation, @mentions and safe rendering with clickable links."""
+
+from __future__ import annotations
+
+import re
+
+from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from .models import POST_MAX_LENGTH
+
+USERNAME_PATTERN = r"[A-Za-z0-9_]{3,30}"
+MENTION_RE = re.compile(r"(?<![A-Za-z0-9_@])@(" + USERNAME_PATTERN + r")\b")
+URL_RE = re.compile(r"\bhttps?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
+# Invisible characters that would let an "empty" post slip through.
+INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+
+
+def post_body_clean(raw: object) -> str:
+    """Normalise a post body, or raise ValueError with a message for the author."""
+    if not isinstance(raw, str):
+        raise ValueError("Write your post as text.")
+    body = raw.replace("\r\n", "\n").strip()
+    if not INVISIBLE_RE.sub("", body).strip():
+        raise ValueError("Write something: a post can't be empty.")
+    if len(body) > POST_MAX_LENGTH:
+        raise ValueError(
+            f"Posts can be at most {POST_MAX_LENGTH} characters; this one has {len(body)}."
+            " Shorten it or split it into a thread."
+        )
+    if "\x00" in body:
+        raise ValueError("Posts can't contain NUL characters.")
+    return body
+
+
+def mentioned_usernames(body: str) -> list[str]:
+    """Usernames mentioned with @, lower-cased, in order, without repeats."""
+    seen: dict[str, None] = {}
+    for match in MENTION_RE.finditer(body):
+        seen.setdefault(match.group(1).lower(), None)
+    return list(seen)
+
+
+TOKEN_RE = re.compile(f"(?P<url>{URL_RE.pattern})|(?P<mention>{MENTION_RE.pattern})")
+
+
+def render_post_body(body: str) -> SafeString:
+    """Escape the body, then turn URLs and @mentions into links (one pass, so a
+    mention inside a URL stays part of the URL)."""
+    escaped = escape(body)
+
+    def link(match: re.Match[str]) -> str:
+        if match.group("url"):
+            url = match.group("url")
+            return f'<a href="{url}" rel="nofollow noopener ugc" target="_blank">{url}</a>'
+        username = match.group(3)
+        href = reverse("frontend:profile", kwargs={"username": username})
+        return f'<a href="{href}" class="mention">@{username}</a>'
+
+    return mark_safe(TOKEN_RE.sub(link, escaped).replace("\n", "<br>"))  # noqa: S308
