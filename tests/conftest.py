@@ -123,3 +123,11 @@ def second_browser_page(chromium: Any) -> Iterator[Any]:
         yield page
     finally:
         context.close()
+
+
+@pytest.fixture
+def active_charter(db: Any) -> Any:
+    """Charter v1 adopted and in force (with its ledger entries), via the real service."""
+    from charter.services import charter_genesis
+
+    return charter_genesis()
