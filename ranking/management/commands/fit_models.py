@@ -1,0 +1,218 @@
+"""`manage.py fit_models [NAME ...]`: fit, store and activate the ranking models.
+
+Each model is a `Fitter` in `FITTERS`: a function that reads its training data
+and returns a `FitResult`, plus an optional `apply` step that writes the
+activated model's outputs to the posts (signals). A model whose training data
+and parameters are unchanged since the active version is not stored again
+(use --force), so running the command twice adds nothing to the ledger.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+import numpy as np
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from feed.models import Post, Rating
+from ranking.artefacts import FORMAT_NPZ, FitResult, arrays_dump, training_data_sha256
+from ranking.incivility import incivility_fit_result
+from ranking.models import ModelArtefact
+from ranking.selectors import incivility_moderation_texts, model_active, model_load
+from ranking.services import (
+    SIGNALS_CHUNK,
+    model_activate,
+    model_artefact_create,
+    post_signals_compute,
+    post_signals_store,
+)
+
+
+class Progress:
+    """A one-line progress indicator on stderr (rewritten in place on a terminal)."""
+
+    def __init__(self, label: str, total: int, stream: TextIO | None = None) -> None:
+        self.label = label
+        self.total = max(total, 1)
+        self.stream = stream or sys.stderr
+        self.started = time.perf_counter()
+        self.tty = self.stream.isatty()
+
+    def update(self, done: int, note: str = "") -> None:
+        width = 24
+        filled = int(width * min(done, self.total) / self.total)
+        elapsed = time.perf_counter() - self.started
+        line = (
+            f"{self.label:<12} [{'#' * filled}{'.' * (width - filled)}] "
+            f"{done}/{self.total} {elapsed:5.1f}s {note}"
+        )
+        # On a terminal the line is redrawn; in logs each step is its own line.
+        self.stream.write(("\r" + line) if self.tty else (line + "\n"))
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+@dataclass(frozen=True)
+class Fitter:
+    fit: Callable[[Progress], FitResult | None]
+    # Writes the activated model's outputs (post signals); returns posts written.
+    apply: Callable[[ModelArtefact, Progress], int] | None = None
+
+
+# --- incivility -----------------------------------------------------------------------
+
+
+def fit_incivility(progress: Progress) -> FitResult:
+    progress.update(0, "reading moderator decisions")
+    upheld, dismissed = incivility_moderation_texts()
+    progress.update(1, f"fitting ({len(upheld)} upheld, {len(dismissed)} dismissed)")
+    result = incivility_fit_result(upheld_texts=upheld, dismissed_texts=dismissed)
+    progress.update(2, f"held-out AUC {result.metrics['held_out']['roc_auc']}")
+    return result
+
+
+def apply_incivility(artefact: ModelArtefact, progress: Progress) -> int:
+    ids = list(Post.objects.order_by("id").values_list("id", flat=True))
+    scored = 0
+    step = SIGNALS_CHUNK * 4
+    progress.total = max(len(ids), 1)
+    for start in range(0, len(ids), step):
+        scored += post_signals_compute(post_ids=ids[start : start + step])
+        progress.update(min(start + step, len(ids)), "scoring posts")
+    return scored
+
+
+# --- bridging -------------------------------------------------------------------------
+
+# helpful -> 1.0, unhelpful -> 0.0 (the published model's scale).
+_RATING_VALUE = {Rating.Value.HELPFUL: 1.0, Rating.Value.UNHELPFUL: 0.0}
+
+
+def fit_bridging_model(progress: Progress) -> FitResult | None:
+    from ranking.bridging import FACTOR_LAMBDA, INTERCEPT_LAMBDA, fit_bridging
+
+    progress.update(0, "reading ratings")
+    rows = sorted(Rating.objects.values_list("user_id", "post_id", "value"))
+    if not rows:
+        return None
+    raters = np.array(sorted({r[0] for r in rows}), dtype=np.int64)
+    items = np.array(sorted({r[1] for r in rows}), dtype=np.int64)
+    rater_idx = np.searchsorted(raters, np.array([r[0] for r in rows], dtype=np.int64))
+    item_idx = np.searchsorted(items, np.array([r[1] for r in rows], dtype=np.int64))
+    values = np.array([_RATING_VALUE[r[2]] for r in rows], dtype=np.float64)
+    progress.update(1, f"fitting {len(rows)} ratings")
+    result = fit_bridging(
+        rater_idx, item_idx, values, n_raters=raters.size, n_items=items.size
+    )
+    progress.update(2, "serialising")
+    blob = arrays_dump(
+        {
+            "item_ids": items,
+            "item_intercept": result.item_intercept,
+            "item_factor": result.item_factor,
+            "item_n_ratings": result.item_n_ratings,
+            "item_flag": result.item_flag,
+            "rater_ids": raters,
+            "rater_intercept": result.rater_intercept,
+            "rater_factor": result.rater_factor,
+            "global_intercept": np.array([result.global_intercept]),
+        }
+    )
+    return FitResult(
+        blob=blob,
+        format=FORMAT_NPZ,
+        training_data_sha256=training_data_sha256(
+            [user_id, post_id, _RATING_VALUE[value]] for user_id, post_id, value in rows
+        ),
+        parameters={
+            "factor_lambda": FACTOR_LAMBDA,
+            "intercept_lambda": INTERCEPT_LAMBDA,
+            "min_rater_ratings": 10,
+            "min_item_raters": 5,
+            "rating_values": {"helpful": 1.0, "unhelpful": 0.0},
+        },
+        metrics={k: float(v) for k, v in result.metrics.items()},
+    )
+
+
+def apply_bridging(artefact: ModelArtefact, progress: Progress) -> int:
+    arrays = model_load(artefact=artefact)
+    scores = {
+        int(post_id): float(score)
+        for post_id, score in zip(arrays["item_ids"], arrays["item_intercept"], strict=True)
+    }
+    progress.update(0, f"storing {len(scores)} bridging scores")
+    written = post_signals_store(name="bridging", version=artefact.version, values=scores)
+    progress.update(progress.total, "stored")
+    return written
+
+
+FITTERS: dict[str, Fitter] = {
+    "incivility": Fitter(fit=fit_incivility, apply=apply_incivility),
+    "bridging": Fitter(fit=fit_bridging_model, apply=apply_bridging),
+}
+
+
+class Command(BaseCommand):
+    help = "Fit the ranking models, store each as a versioned artefact and activate it."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "names", nargs="*", metavar="NAME", help=f"models to fit (default: all of {sorted(FITTERS)})"
+        )
+        parser.add_argument("--no-activate", action="store_true", help="store without activating")
+        parser.add_argument("--force", action="store_true", help="store even if unchanged")
+        parser.add_argument(
+            "--actor", default="system:fit_models", help="who the ledger records as activating"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        names: list[str] = options["names"] or list(FITTERS)
+        unknown = sorted(set(names) - set(FITTERS))
+        if unknown:
+            raise CommandError(
+                f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(sorted(FITTERS))}"
+            )
+        for name in names:
+            self._fit_one(name, FITTERS[name], options)
+
+    def _fit_one(self, name: str, fitter: Fitter, options: dict[str, Any]) -> None:
+        # The raw stream: OutputWrapper would end every write with a newline.
+        progress = Progress(name, total=3, stream=self.stderr._out)
+        result = fitter.fit(progress)
+        progress.update(3, "fitted" if result else "nothing to fit")
+        progress.close()
+        if result is None:
+            self.stdout.write(f"{name}: no training data yet, skipped")
+            return
+        active = model_active(name=name)
+        unchanged = (
+            active is not None
+            and active.training_data_sha256 == result.training_data_sha256
+            and active.parameters == result.parameters
+        )
+        if unchanged and not options["force"]:
+            self.stdout.write(f"{name}: training data unchanged, v{active.version} stays active")
+            return
+        try:
+            artefact = model_artefact_create(name=name, result=result)
+            if not options["no_activate"]:
+                artefact = model_activate(artefact=artefact, actor=options["actor"])
+        except ValidationError as exc:
+            raise CommandError(f"{name}: {exc}") from exc
+        state = "activated" if artefact.is_active else "stored (not active)"
+        self.stdout.write(f"{name}: v{artefact.version} {state}; metrics {artefact.metrics}")
+        if artefact.is_active and fitter.apply is not None:
+            apply_progress = Progress(f"{name} apply", total=1, stream=self.stderr._out)
+            written = fitter.apply(artefact, apply_progress)
+            apply_progress.close()
+            self.stdout.write(f"{name}: signals written for {written} posts")
