@@ -1,4 +1,17 @@
-from django.urls import path  # noqa: F401
+"""Public transparency pages and downloads (mounted at /transparency/)."""
+
+from django.urls import path
+
+from . import views
 
 app_name = "accountability"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("entries/<int:index>", views.entry_detail, name="entry"),
+    path("log.jsonl", views.log_jsonl, name="log"),
+    path("checkpoint", views.checkpoint, name="checkpoint"),
+    path("key", views.key, name="key"),
+    path("proof/inclusion", views.inclusion, name="inclusion"),
+    path("proof/consistency", views.consistency, name="consistency"),
+    path("verify.py", views.verifier_download, name="verifier"),
+]

@@ -221,7 +221,7 @@ class VerifierKey:
 
 def verifier_key_parse(text: str) -> VerifierKey:
     """Parse a note verifier key, checking that its key ID matches the key."""
-    parts = text.strip().split("+")
+    parts = text.strip().split("+", 2)
     if len(parts) != 3:
         raise VerificationError("the key is not in the form name+keyid+base64key")
     name, hex_id, encoded = parts
