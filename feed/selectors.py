@@ -159,6 +159,14 @@ def user_get(*, user_id: int) -> User:
         raise Http404("No such account.") from exc
 
 
+def user_get_by_username(*, username: str) -> User:
+    """An active account by username (case-insensitive), or 404; blocks are not applied."""
+    try:
+        return User.objects.get(username__iexact=username, is_active=True)
+    except User.DoesNotExist as exc:
+        raise Http404("No such account.") from exc
+
+
 def user_get_for_viewer(*, viewer: User | None, username: str) -> User:
     """An active account by username as the viewer may see it (blocks hide it)."""
     try:

@@ -153,7 +153,7 @@ def post_create(*, author: User, body: object, parent_id: int | None = None) -> 
         events.broadcast_after_commit(
             events.group_for_author(author.id),
             {"type": "post.created", "post_id": post.id, "author_id": author.id,
-             "is_reply": parent is not None},
+             "author": author.username, "is_reply": parent is not None},
         )
         _enqueue_signals(post.id)
     return post

@@ -47,15 +47,23 @@ TOKEN_RE = re.compile(f"(?P<url>{URL_RE.pattern})|(?P<mention>{MENTION_RE.patter
 
 def render_post_body(body: str) -> SafeString:
     """Escape the body, then turn URLs and @mentions into links (one pass, so a
-    mention inside a URL stays part of the URL)."""
-    escaped = escape(body)
+    mention inside a URL stays part of the URL).
 
-    def link(match: re.Match[str]) -> str:
+    Tokens are found in the raw text and each piece is escaped on its own: matching
+    the escaped text instead would let a link swallow entities such as `&quot;`.
+    """
+    parts: list[str] = []
+    position = 0
+    for match in TOKEN_RE.finditer(body):
+        parts.append(escape(body[position : match.start()]))
+        position = match.end()
         if match.group("url"):
-            url = match.group("url")
-            return f'<a href="{url}" rel="nofollow noopener ugc" target="_blank">{url}</a>'
-        username = match.group(3)
-        href = reverse("frontend:profile", kwargs={"username": username})
-        return f'<a href="{href}" class="mention">@{username}</a>'
-
-    return mark_safe(TOKEN_RE.sub(link, escaped).replace("\n", "<br>"))  # noqa: S308
+            url = escape(match.group("url"))
+            parts.append(f'<a href="{url}" rel="nofollow noopener ugc" target="_blank">{url}</a>')
+        else:
+            # USERNAME_PATTERN admits only [A-Za-z0-9_], so the name needs no escaping.
+            username = match.group(3)
+            href = reverse("frontend:profile", kwargs={"username": username})
+            parts.append(f'<a href="{escape(href)}" class="mention">@{username}</a>')
+    parts.append(escape(body[position:]))
+    return mark_safe("".join(parts).replace("\n", "<br>"))  # noqa: S308
