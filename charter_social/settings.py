@@ -230,6 +230,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "RatingEnum": "feed.serializers.RATING_CHOICES",
+    },
 }
 
 # Ledger signing key (Ed25519, PEM or raw base64 seed); generated on first use
