@@ -50,6 +50,16 @@ def entry_document(
     }
 
 
+def _contains_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(item) for item in value)
+    return False
+
+
 def _validate(
     *, kind: str, actor: str, subject: str, payload: Any, article: str | None
 ) -> dict[str, Any]:
@@ -82,7 +92,7 @@ def _validate(
         except (TypeError, ValueError) as exc:
             errors["payload"] = f"The payload must be JSON-serialisable: {exc}."
         else:
-            if "\x00" in json.dumps(normalised):
+            if _contains_nul(normalised):
                 # PostgreSQL's jsonb cannot hold a NUL character.
                 errors["payload"] = "The payload must not contain NUL characters."
     if errors:
