@@ -1,4 +1,31 @@
-from django.urls import path  # noqa: F401
+"""Page URLs of the site (namespace "frontend")."""
+
+from django.urls import path
+
+from . import accounts, actions, views
 
 app_name = "frontend"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("public/", views.public, name="public"),
+    path("search/", views.search, name="search"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/read/", actions.notifications_read, name="notifications_read"),
+    path("feed/new-count/", views.new_count, name="new_count"),
+    path("login/", accounts.LoginView.as_view(), name="login"),
+    path("logout/", accounts.logout_view, name="logout"),
+    path("signup/", accounts.signup, name="signup"),
+    path("settings/", accounts.settings_page, name="settings"),
+    path("settings/profile/", accounts.settings_profile, name="settings_profile"),
+    path("settings/password/", accounts.settings_password, name="settings_password"),
+    path("settings/export/", accounts.settings_export, name="settings_export"),
+    path("settings/delete/", accounts.settings_delete, name="settings_delete"),
+    path("posts/", actions.compose, name="compose"),
+    path("posts/<int:post_id>/", views.thread, name="thread"),
+    path("posts/<int:post_id>/counts/", views.thread_counts, name="thread_counts"),
+    path("posts/<int:post_id>/react/", actions.react, name="react"),
+    path("posts/<int:post_id>/report/", actions.report, name="report"),
+    path("posts/<int:post_id>/delete/", actions.delete, name="delete"),
+    path("@<str:username>/", views.profile, name="profile"),
+    path("@<str:username>/<str:action>/", actions.relationship, name="relationship"),
+]
