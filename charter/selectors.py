@@ -8,6 +8,7 @@ becomes active on its own at that moment, with no scheduled job.
 from __future__ import annotations
 
 import copy
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,36 @@ from .models import (
     CharterVersion,
     Vote,
 )
+from .text import ArticleText, CharterText, charter_text_render
+
+
+def charter_text_sha256(text: CharterText) -> str:
+    """Hex SHA-256 of the Markdown rendering, exactly the bytes the .md download serves."""
+    return hashlib.sha256(charter_text_render(text).encode("utf-8")).hexdigest()
+
+
+def charter_version_text(version: CharterVersion) -> CharterText:
+    """The prose of a stored version (articles should be prefetched)."""
+    return CharterText(
+        title=version.title,
+        preamble=version.preamble,
+        articles=tuple(
+            ArticleText(number=a.number, title=a.title, body=a.body)
+            for a in version.articles.all()
+        ),
+    )
+
+
+def amendment_text(amendment: Amendment) -> CharterText:
+    """The prose an amendment proposes (validated when it was proposed)."""
+    return CharterText(
+        title=amendment.text_title,
+        preamble=amendment.preamble,
+        articles=tuple(
+            ArticleText(number=a["number"], title=a["title"], body=a["body"])
+            for a in amendment.articles
+        ),
+    )
 
 
 class NoActiveCharter(LookupError):

@@ -9,7 +9,6 @@ rolled-back step leaves no entry and a committed one always has its entry.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -38,15 +37,11 @@ from .selectors import (
     board_sitting_user_ids,
     board_term_overlaps,
     charter_latest_adopted,
+    charter_text_sha256,
+    charter_version_text,
     policy_active,
 )
-from .text import (
-    ArticleText,
-    CharterText,
-    charter_text_clean,
-    charter_text_parse,
-    charter_text_render,
-)
+from .text import CharterText, charter_text_clean, charter_text_parse
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 GENESIS_TEXT = DATA_DIR / "charter_v1.md"
@@ -69,23 +64,6 @@ def _board_article() -> str | None:
         return str(policy_active()["citations"]["board"])
     except (NoActiveCharter, KeyError):
         return None
-
-
-def charter_text_sha256(text: CharterText) -> str:
-    """Hex SHA-256 of the version's Markdown rendering (what the .md download serves)."""
-    return hashlib.sha256(charter_text_render(text).encode("utf-8")).hexdigest()
-
-
-def charter_version_text(version: CharterVersion) -> CharterText:
-    """The prose of a stored version as a CharterText."""
-    return CharterText(
-        title=version.title,
-        preamble=version.preamble,
-        articles=tuple(
-            ArticleText(number=a.number, title=a.title, body=a.body)
-            for a in version.articles.all()
-        ),
-    )
 
 
 def _version_create(

@@ -20,7 +20,9 @@ def board(make_user: Any, active_charter: Any) -> list[Any]:
     members = [make_user(f"member{i}") for i in range(1, 4)]
     for member in members:
         board_membership_grant(
-            user=member, starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=365)
+            user=member,
+            starts_at=now - timedelta(days=1),
+            ends_at=now + timedelta(days=365),
         )
     return members
 

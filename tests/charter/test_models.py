@@ -35,7 +35,11 @@ def test_bulk_update_is_refused(active_charter: Any) -> None:
 @pytest.mark.parametrize("table", ["charter_charterversion", "charter_charterarticle"])
 def test_database_refuses_raw_update(active_charter: Any, table: str) -> None:
     column = "summary" if table == "charter_charterversion" else "body"
-    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+    with (
+        pytest.raises(DatabaseError),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute(f"UPDATE {table} SET {column} = 'tampered'")
     assert not CharterArticle.objects.filter(body="tampered").exists()
     assert not CharterVersion.objects.filter(summary="tampered").exists()

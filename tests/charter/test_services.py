@@ -82,7 +82,9 @@ def test_lifecycle_adopts_and_activates_only_at_the_effective_time(
     )
     assert amendment.status == AmendmentStatus.DRAFT
     amendment = amendment_open_deliberation(actor=bob, amendment=amendment)
-    amendment_comment(author=carol, amendment=amendment, body="Agreed, with a review in a year.")
+    amendment_comment(
+        author=carol, amendment=amendment, body="Agreed, with a review in a year."
+    )
     amendment = amendment_open_voting(actor=alice, amendment=amendment)
     vote_cast(voter=alice, amendment=amendment, choice="yes")
     vote_cast(voter=bob, amendment=amendment, choice="no")
@@ -93,7 +95,11 @@ def test_lifecycle_adopts_and_activates_only_at_the_effective_time(
     amendment = amendment_close_vote(actor=carol, amendment=amendment)
 
     assert amendment.status == AmendmentStatus.ADOPTED
-    assert (amendment.yes_count, amendment.no_count, amendment.abstain_count) == (2, 0, 1)
+    assert (amendment.yes_count, amendment.no_count, amendment.abstain_count) == (
+        2,
+        0,
+        1,
+    )
     v2 = CharterVersion.objects.get(number=2)
     assert v2.amendment_id == amendment.pk and v2.effective_at == effective
     # Adopted but not yet in force: the ranker still follows v1.
@@ -122,9 +128,15 @@ def test_lifecycle_adopts_and_activates_only_at_the_effective_time(
     ]
     closed = LedgerEntry.objects.get(kind="vote.closed")
     assert closed.payload["result"] == "adopted" and closed.payload["yes"] == 2
-    adopted = LedgerEntry.objects.get(kind="charter.version_adopted", subject="charter:v2")
+    adopted = LedgerEntry.objects.get(
+        kind="charter.version_adopted", subject="charter:v2"
+    )
     activated = LedgerEntry.objects.get(kind="policy.activated", subject="charter:v2")
-    assert adopted.payload["policy_sha256"] == v2.policy_sha256 == policy_sha256(reweighted)
+    assert (
+        adopted.payload["policy_sha256"]
+        == v2.policy_sha256
+        == policy_sha256(reweighted)
+    )
     assert activated.payload["effective_at"] == effective.isoformat()
     assert closed.index < adopted.index < activated.index
 
@@ -140,12 +152,17 @@ def test_quorum_not_met_rejects_and_leaves_policy_unchanged(
     assert amendment.status == AmendmentStatus.REJECTED
     assert "quorum not met" in amendment.outcome
     assert CharterVersion.objects.count() == 1
-    assert _weight(policy_active(at=timezone.now() + timedelta(days=30)), "bridging") == 1.0
+    assert (
+        _weight(policy_active(at=timezone.now() + timedelta(days=30)), "bridging")
+        == 1.0
+    )
     assert LedgerEntry.objects.get(kind="vote.closed").payload["result"] == "rejected"
     assert not LedgerEntry.objects.filter(subject="charter:v2").exists()
 
 
-def test_majority_not_reached_rejects(board: list[Any], reweighted: dict[str, Any]) -> None:
+def test_majority_not_reached_rejects(
+    board: list[Any], reweighted: dict[str, Any]
+) -> None:
     alice, bob, carol = board
     amendment = _to_vote(alice, reweighted)
     vote_cast(voter=alice, amendment=amendment, choice="yes")
@@ -193,7 +210,9 @@ def test_non_member_cannot_propose_vote_or_close(
         amendment_close_vote(actor=citizen, amendment=amendment)
     assert not Vote.objects.exists()
     # Anyone signed in may still take part in the deliberation.
-    amendment_comment(author=citizen, amendment=amendment, body="Please consider small voices.")
+    amendment_comment(
+        author=citizen, amendment=amendment, body="Please consider small voices."
+    )
 
 
 def test_expired_term_loses_the_vote(
@@ -202,7 +221,9 @@ def test_expired_term_loses_the_vote(
     former = make_user("former")
     now = timezone.now()
     board_membership_grant(
-        user=former, starts_at=now - timedelta(days=400), ends_at=now - timedelta(days=35)
+        user=former,
+        starts_at=now - timedelta(days=400),
+        ends_at=now - timedelta(days=35),
     )
     assert not board_member_is(user=former)
     assert board_member_is(user=former, at=now - timedelta(days=100))
@@ -231,14 +252,18 @@ def test_invalid_policy_is_refused_with_field_path_and_nothing_written(
     assert LedgerEntry.objects.count() == ledger_before
 
 
-def test_removing_a_cited_article_is_refused(board: list[Any], active_charter: Any) -> None:
+def test_removing_a_cited_article_is_refused(
+    board: list[Any], active_charter: Any
+) -> None:
     articles = [
         {"number": a.number, "title": a.title, "body": a.body}
         for a in active_charter.articles.all()
         if a.number != "3"
     ]
     with pytest.raises(ValidationError) as caught:
-        amendment_propose(proposer=board[0], title="t", rationale="r", articles=articles)
+        amendment_propose(
+            proposer=board[0], title="t", rationale="r", articles=articles
+        )
     messages = caught.value.message_dict["policy"]
     assert any(m.startswith("objectives[3].article: cites article 3") for m in messages)
 
@@ -270,7 +295,9 @@ def test_comments_are_refused_on_drafts_and_closed_amendments(
     board: list[Any], make_user: Any, reweighted: dict[str, Any]
 ) -> None:
     citizen = make_user("citizen")
-    draft = amendment_propose(proposer=board[0], title="t", rationale="r", policy=reweighted)
+    draft = amendment_propose(
+        proposer=board[0], title="t", rationale="r", policy=reweighted
+    )
     with pytest.raises(ValidationError, match="only while"):
         amendment_comment(author=citizen, amendment=draft, body="Too early?")
     with pytest.raises(ValidationError, match="Write a comment"):
