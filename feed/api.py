@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import authenticate, update_session_auth_hash
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -21,7 +22,7 @@ from drf_spectacular.utils import (
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import AuthenticationFailed, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -159,7 +160,7 @@ class TokenView(FeedAPIView):
         if user is None:
             # One message for an unknown account and a wrong password, so the
             # endpoint cannot be used to find out which usernames exist.
-            raise AuthenticationFailed("No account matches that username and password.")
+            raise DjangoValidationError("No account matches that username and password.")
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key, "username": user.username})
 
