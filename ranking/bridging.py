@@ -259,7 +259,7 @@ def _initial_rater_factor(core: _Core, seed: int) -> np.ndarray:
     res = core.y - mu - item_mean[core.i]
     res = res - (np.bincount(core.r, weights=res, minlength=core.n_r) / n_r)[core.r]
     a = csr_matrix((res, (core.r, core.i)), shape=(core.n_r, core.n_i))
-    v0 = np.random.default_rng(seed).uniform(0.5, 1.0, core.n_r)
+    v0 = rng.uniform(0.5, 1.0, min(core.n_r, core.n_i))
     try:
         u, s, _ = svds(a, k=1, v0=v0, random_state=seed)
     except Exception:  # ARPACK non-convergence: the random start still works.
@@ -287,13 +287,19 @@ def _exposure_axis(core: _Core) -> tuple[np.ndarray, float]:
     if min(a.shape) <= 4:
         return np.zeros(core.n_r), 0.0
     # A fixed start vector keeps ARPACK, and hence the fit, deterministic.
-    v0 = np.sqrt(d_r) / np.linalg.norm(np.sqrt(d_r))
+    start = np.sqrt(d_r if core.n_r <= core.n_i else d_i)
+    v0 = start / np.linalg.norm(start)
     u, s, _ = svds(a.tocsr(), k=3, v0=v0, random_state=0)
     order = np.argsort(-s)
     axis = u[:, order[1]] / np.sqrt(d_r)
-    # How far the axis stands out of the noise bulk (whose edge is the next
-    # singular value): ~0 when raters pick what to rate at random.
-    gap = float(s[order[1]] / max(s[order[2]], 1e-12) - 1.0)
+    # How far the axis stands out of the noise: ~0 when raters pick what to
+    # rate at random. Two yardsticks, the stricter wins: the next singular value
+    # (the edge of the noise bulk) and the edge expected for a random bipartite
+    # graph with these mean degrees, which also covers dense, near-rank-1
+    # matrices whose third singular value is ~0.
+    noise_edge = 1.0 / np.sqrt(d_r.mean()) + 1.0 / np.sqrt(d_i.mean())
+    s2 = float(s[order[1]])
+    gap = float(min(s2 / max(float(s[order[2]]), 1e-12), s2 / noise_edge) - 1.0)
     return axis, gap
 
 
