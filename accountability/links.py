@@ -1,30 +1,30 @@
 """Where a ledger entry's subject and article live on the site.
 
-Subjects are references like "charter.version:3" or "post:12". Each subject
-type names the URL patterns that show it; the first one that exists wins, so
-the transparency page links to an app's page as soon as that app provides it.
-Unknown or not-yet-routed subjects link to the ledger filtered by that subject,
-which always works.
+Subjects are references like "charter:v3", "amendment:12" or "post:7". Each
+pattern below names the URL patterns that show such a subject; the first one
+that exists wins, so the transparency page links to an app's page as soon as
+that app routes it. Anything else links to the ledger filtered by that
+subject, which always works.
 """
 
 from __future__ import annotations
 
+import re
+
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 
-# subject type -> URL names to try with the subject's id as the only argument.
-SUBJECT_ROUTES: dict[str, tuple[str, ...]] = {
-    "charter.version": ("charter:version_detail", "charter:version"),
-    "amendment": ("charter:amendment_detail", "charter:amendment"),
-    "policy": ("charter:version_detail",),
-    "petition": ("frontend:petition_detail", "accountability:petition_detail"),
-    "appeal": ("frontend:appeal_detail", "accountability:appeal_detail"),
-    "model": ("ranking:model_detail",),
-    "model.version": ("ranking:model_detail",),
-    "post": ("frontend:post_detail", "frontend:post"),
-    "user": ("frontend:profile",),
-}
-ARTICLE_ROUTES: tuple[str, ...] = ("charter:article", "charter:article_detail")
+# (subject pattern with one id group, URL names taking that id as their argument)
+SUBJECT_ROUTES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (re.compile(r"charter(?:\.version)?:v?(\d+)"), ("charter:version",)),
+    (re.compile(r"amendment:(\d+)"), ("charter:amendment",)),
+    (re.compile(r"petition:(\d+)"), ("accountability:petition", "frontend:petition")),
+    (re.compile(r"appeal:(\d+)"), ("accountability:appeal", "frontend:appeal")),
+    (re.compile(r"post:(\d+)"), ("frontend:post", "frontend:post_detail")),
+    (re.compile(r"user:(\w+)"), ("frontend:profile",)),
+)
+# The charter's current text marks each article with an id="article-N" anchor.
+CHARTER_HOME = "charter:home"
 
 
 def _first_reverse(names: tuple[str, ...], arg: str) -> str | None:
@@ -43,15 +43,18 @@ def ledger_filter_url(**filters: str) -> str:
 
 def subject_url(subject: str) -> str:
     """A page about `subject`, or the ledger entries that concern it."""
-    kind, _, ident = subject.partition(":")
-    routes = SUBJECT_ROUTES.get(kind)
-    if routes and ident:
-        url = _first_reverse(routes, ident)
-        if url:
-            return url
+    for pattern, names in SUBJECT_ROUTES:
+        match = pattern.fullmatch(subject)
+        if match:
+            url = _first_reverse(names, match.group(1))
+            if url:
+                return url
     return ledger_filter_url(subject=subject)
 
 
 def article_url(article: str) -> str:
-    """The charter article's page, or the ledger entries citing it."""
-    return _first_reverse(ARTICLE_ROUTES, article) or ledger_filter_url(article=article)
+    """The article in the charter, or the ledger entries citing it."""
+    try:
+        return f"{reverse(CHARTER_HOME)}#article-{article}"
+    except NoReverseMatch:
+        return ledger_filter_url(article=article)
