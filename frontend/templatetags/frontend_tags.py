@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from datetime import datetime, timedelta
+
 from django import template
 from django.forms import BoundField
+from django.utils import timezone
+from django.utils.timesince import timesince
 from django.utils.safestring import SafeString
 
 from feed import selectors
@@ -45,3 +49,11 @@ def unread_notifications(context: template.Context) -> int:
     if user is None or not user.is_authenticated:
         return 0
     return selectors.notifications_unread_count(user=user)
+
+
+@register.filter
+def ago(moment: datetime) -> str:
+    """A post's age in calm words: "just now", "5 minutes ago", "2 days ago"."""
+    if timezone.now() - moment < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(moment, depth=1)} ago"

@@ -167,7 +167,9 @@
       return;
     }
     if (!data || typeof data !== "object") return;
-    if (data.event === "notification") {
+    if (data.event === "watching") {
+      list.setAttribute("data-live-state", "watching");
+    } else if (data.event === "notification") {
       bumpUnreadBadge();
     } else if (mode === "home" && data.event === "new_post") {
       // One's own posts are inserted by the compose form, not announced.
@@ -255,6 +257,7 @@
       return;
     }
     socket.addEventListener("open", function () {
+      list.setAttribute("data-live-state", "connected");
       var wasRetry = attempts > 0;
       attempts = 0;
       stopPolling();
@@ -267,6 +270,7 @@
     socket.addEventListener("message", onMessage);
     socket.addEventListener("close", function (event) {
       socket = null;
+      list.setAttribute("data-live-state", "polling");
       // 4401: the session ended. Reconnecting or polling would only fail again.
       if (event.code === CLOSE_UNAUTHENTICATED) return;
       startPolling();
