@@ -53,6 +53,26 @@ def auth_client(make_user: Any) -> Iterator[tuple[APIClient, Any]]:
     yield client, user
 
 
+def _use_test_database() -> None:
+    """Point the forked Daphne at the test database.
+
+    The fork inherits settings in which the test runner has already renamed the
+    database to its test name; channels' set_database_connection would prefix
+    "test_" a second time on PostgreSQL (no TEST NAME there), so only fill it in
+    when it is still missing.
+    """
+    from django.conf import settings
+    from django.db import connections
+
+    db = settings.DATABASES["default"]
+    test_name = db.get("TEST", {}).get("NAME")
+    if test_name:
+        db["NAME"] = test_name
+    elif not str(db["NAME"]).startswith("test_"):
+        db["NAME"] = "test_" + str(db["NAME"])
+    connections.close_all()
+
+
 @pytest.fixture
 def live_daphne(transactional_db: Any) -> Iterator[str]:
     """Serve the real ASGI application (HTTP and websockets) with Daphne.
@@ -60,14 +80,14 @@ def live_daphne(transactional_db: Any) -> Iterator[str]:
     pytest-django's live_server speaks no websockets, so browser tests use this.
     The forked Daphne process talks to the same test database.
     """
-    from channels.testing.live import make_application, set_database_connection
+    from channels.testing.live import make_application
     from daphne.testing import DaphneProcess
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 
     process = DaphneProcess(
         "127.0.0.1",
         partial(make_application, static_wrapper=ASGIStaticFilesHandler),
-        setup=set_database_connection,
+        setup=_use_test_database,
     )
     process.start()
     while not process.ready.wait(timeout=1):
