@@ -64,8 +64,8 @@ class FeedConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         user = self.scope.get("user")
-        await self.accept()
         if user is None or not user.is_authenticated:
+            await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.user = user
@@ -77,6 +77,8 @@ class FeedConsumer(AsyncJsonWebsocketConsumer):
         followed, self.muted, self.blocked = await database_sync_to_async(_initial_state)(user)
         for author_id in [user.id, *followed]:
             await self._join(events.group_for_author(author_id))
+        # Accept only once subscribed: an open socket means nothing is missed.
+        await self.accept()
 
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "joined", set()):
