@@ -1,0 +1,247 @@
+"""Chronological home timeline at 10k users / 200k posts on PostgreSQL.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres python bench/bench_timeline.py
+
+Creates (once) the database `bench_timeline` on that server, migrates it and
+loads 10k users / 200k posts in which every user follows 200 accounts, then
+measures, for one such user:
+
+- the selector `feed.selectors.timeline_home` — first page and a deep page
+  (reached by following cursors) — server-side, in this process;
+- the full HTTP response of GET /api/timelines/home/ and GET / through the
+  whole Django stack in-process (django.test.Client, force_login);
+- the same two URLs through Daphne over loopback (one keep-alive connection);
+- the public timeline the same ways, as the baseline the ratios are against.
+
+Target (issue 2): selector p99 <= 30 ms. Options: --runs N (default 300),
+--deep-pages N (default 20), --no-daphne, --reseed (drop and reload the data).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import (  # noqa: E402
+    REPO_ROOT,
+    Timing,
+    database_drop,
+    database_ensure,
+    django_setup,
+    load_average,
+    table,
+    time_calls,
+)
+
+DATABASE = "bench_timeline"
+PREFIX = "tl"
+USERS, POSTS, FOLLOWS = 10_000, 200_000, 200
+LIKES, RATINGS = 200_000, 400_000
+TARGET_P99_MS = 30.0
+
+
+def seed() -> None:
+    from django.core.management import call_command
+
+    from feed.models import User
+
+    if User.objects.filter(username=f"{PREFIX}0").exists():
+        print(f"Reusing the data already in {DATABASE}.")
+        return
+    started = time.perf_counter()
+    call_command(
+        "seed_scale", users=USERS, posts=POSTS, follows_per_user=FOLLOWS,
+        likes=LIKES, ratings=RATINGS, prefix=PREFIX, seed=1,
+    )
+    print(f"Seeded {DATABASE} in {time.perf_counter() - started:.1f} s.")
+
+
+def deep_cursor(fetch: Callable[[str | None], object], pages: int) -> str | None:
+    """The cursor of page `pages + 1`, found by following next cursors."""
+    cursor: str | None = None
+    for _ in range(pages):
+        page = fetch(cursor)
+        cursor = page.next_cursor  # type: ignore[attr-defined]
+        if cursor is None:
+            break
+    return cursor
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def daphne_start(port: int) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+         "charter_social.asgi:application"],
+        cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"Daphne exited: {process.stderr.read().decode()[-500:]}")  # type: ignore[union-attr]
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return process
+        except OSError:
+            time.sleep(0.2)
+    process.terminate()
+    raise RuntimeError("Daphne did not start listening within 30 s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=300)
+    parser.add_argument("--deep-pages", type=int, default=20)
+    parser.add_argument("--no-daphne", action="store_true")
+    parser.add_argument("--reseed", action="store_true")
+    args = parser.parse_args()
+
+    if args.reseed:
+        database_drop(DATABASE)
+    django_setup(database_ensure(DATABASE))
+    seed()
+
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from feed import selectors
+    from feed.models import Follow, Post, User
+
+    viewer = User.objects.get(username=f"{PREFIX}0")
+    following = Follow.objects.filter(follower=viewer).count()
+    visible = Post.objects.filter(author_id__in=Follow.objects.filter(follower=viewer)
+                                  .values("followee_id")).count()
+    print(f"Data: {User.objects.count():,} users, {Post.objects.count():,} posts; viewer "
+          f"@{viewer.username} follows {following} accounts ({visible:,} posts in reach).")
+    print(f"Load average before timing: {load_average()}\n")
+
+    runs = args.runs
+    deep_home = deep_cursor(lambda c: selectors.timeline_home(viewer=viewer, cursor=c), args.deep_pages)
+    deep_public = deep_cursor(lambda c: selectors.timeline_public(viewer=viewer, cursor=c), args.deep_pages)
+    with CaptureQueriesContext(connection) as queries:
+        selectors.timeline_home(viewer=viewer)
+    home_queries = len(queries.captured_queries)
+
+    results: list[tuple[str, Timing, str]] = []  # (group, timing, baseline name)
+    results.append(("selector", time_calls("timeline_home, first page",
+                    lambda: selectors.timeline_home(viewer=viewer), runs=runs), "public"))
+    results.append(("selector", time_calls(f"timeline_home, page {args.deep_pages + 1}",
+                    lambda: selectors.timeline_home(viewer=viewer, cursor=deep_home), runs=runs), "public deep"))
+    public_first = time_calls("timeline_public, first page",
+                              lambda: selectors.timeline_public(viewer=viewer), runs=runs)
+    public_deep = time_calls(f"timeline_public, page {args.deep_pages + 1}",
+                             lambda: selectors.timeline_public(viewer=viewer, cursor=deep_public), runs=runs)
+    baselines = {"public": public_first, "public deep": public_deep}
+
+    client = Client()
+    client.force_login(viewer)
+    unavailable: list[str] = []
+
+    def http_timing(label: str, path: str, http_runs: int) -> Timing | None:
+        status = client.get(path).status_code
+        if status != 200:
+            unavailable.append(f"{label}: GET {path} answered {status}")
+            return None
+        return time_calls(label, lambda: client.get(path), runs=http_runs)
+
+    http_runs = max(runs // 2, 50)
+    http_results: list[tuple[Timing | None, Timing | None]] = [
+        (http_timing("GET /api/timelines/home/ (in-process)", "/api/timelines/home/", http_runs),
+         http_timing("GET /api/timelines/public/ (in-process)", "/api/timelines/public/", http_runs)),
+        (http_timing("GET / signed in (in-process)", "/", http_runs),
+         http_timing("GET /public/ (in-process)", "/public/", http_runs)),
+    ]
+
+    # CONN_MAX_AGE is 0 (settings: each ASGI request may run on another thread),
+    # so every request opens a new database connection; show what that costs.
+    def reconnect() -> None:
+        connection.close()
+        connection.ensure_connection()
+
+    connect = time_calls("open a database connection", reconnect, runs=50, warmup=3)
+
+    daphne_results: list[tuple[Timing | None, Timing | None]] = []
+    if not args.no_daphne:
+        daphne_results = daphne_measure(client.cookies["sessionid"].value, http_runs, unavailable)
+
+    rows: list[list[object]] = []
+    for group, timing, base in results:
+        baseline = baselines[base]
+        rows.append([timing.name, len(timing.samples_ms), timing.p50, timing.p99, timing.mean,
+                     f"{timing.p50 / baseline.p50:.2f}x", f"{timing.p99 / baseline.p99:.2f}x"])
+    for timing in (public_first, public_deep):
+        rows.append([timing.name + " (baseline)", len(timing.samples_ms), timing.p50, timing.p99,
+                     timing.mean, "1.00x", "1.00x"])
+    for home, public in http_results + daphne_results:
+        for timing, base in ((home, public), (public, public)):
+            if timing is None:
+                continue
+            ratio = (f"{timing.p50 / base.p50:.2f}x", f"{timing.p99 / base.p99:.2f}x") if base else ("-", "-")
+            rows.append([timing.name, len(timing.samples_ms), timing.p50, timing.p99, timing.mean, *ratio])
+    rows.append([connect.name, len(connect.samples_ms), connect.p50, connect.p99, connect.mean, "-", "-"])
+
+    print(table(["measurement (ms)", "runs", "p50", "p99", "mean", "p50 vs public", "p99 vs public"], rows))
+    home_first = results[0][1]
+    home_deep = results[1][1]
+    worst = max(home_first.p99, home_deep.p99)
+    verdict = "meets" if worst <= TARGET_P99_MS else "MISSES"
+    print(f"\nSelector timeline_home: {home_queries} queries per page; p99 first page "
+          f"{home_first.p99:.2f} ms, deep page {home_deep.p99:.2f} ms -> {verdict} the "
+          f"{TARGET_P99_MS:.0f} ms p99 target.")
+    for note in unavailable:
+        print(f"Not measured: {note}")
+    print(f"Load average after timing: {load_average()}")
+    return 0
+
+
+def daphne_measure(session: str, runs: int, unavailable: list[str]) -> list[tuple[Timing | None, Timing | None]]:
+    port = free_port()
+    try:
+        process = daphne_start(port)
+    except RuntimeError as exc:
+        unavailable.append(f"Daphne: {exc}")
+        return []
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        headers = {"Cookie": f"sessionid={session}", "Host": "127.0.0.1"}
+
+        def fetch(path: str) -> int:
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            return response.status
+
+        def measure(label: str, path: str) -> Timing | None:
+            status = fetch(path)
+            if status != 200:
+                unavailable.append(f"{label}: GET {path} answered {status}")
+                return None
+            return time_calls(label, lambda: fetch(path), runs=runs)
+
+        return [
+            (measure("GET /api/timelines/home/ (Daphne)", "/api/timelines/home/"),
+             measure("GET /api/timelines/public/ (Daphne)", "/api/timelines/public/")),
+            (measure("GET / signed in (Daphne)", "/"),
+             measure("GET /public/ (Daphne)", "/public/")),
+        ]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
