@@ -27,7 +27,14 @@ class _ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(ModelArtefact)
 class ModelArtefactAdmin(_ReadOnlyAdmin):
-    list_display = ["name", "version", "format", "is_active", "activated_at", "created_at"]
+    list_display = [
+        "name",
+        "version",
+        "format",
+        "is_active",
+        "activated_at",
+        "created_at",
+    ]
     list_filter = ["name", "is_active"]
     exclude = ["blob"]
     readonly_fields = [

@@ -86,7 +86,9 @@ def training_data_sha256(records: Iterable[Any]) -> str:
     """
     digest = hashlib.sha256()
     for record in records:
-        line = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        line = json.dumps(
+            record, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        )
         digest.update(line.encode("utf-8"))
         digest.update(b"\n")
     return digest.hexdigest()
@@ -151,7 +153,9 @@ def arrays_dump(arrays: Mapping[str, np.ndarray]) -> bytes:
     """Serialise named numeric arrays as a compressed ``.npz`` archive."""
     for name, array in arrays.items():
         if np.asarray(array).dtype == object:
-            raise ArtefactRefused(f"array '{name}' has dtype object; only numeric arrays")
+            raise ArtefactRefused(
+                f"array '{name}' has dtype object; only numeric arrays"
+            )
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **{k: np.asarray(v) for k, v in arrays.items()})
     return buffer.getvalue()

@@ -37,12 +37,18 @@ class ModelArtefact(models.Model):
     class Meta:
         ordering = ["name", "-version"]
         constraints = [
-            models.UniqueConstraint(fields=["name", "version"], name="artefact_version_once"),
+            models.UniqueConstraint(
+                fields=["name", "version"], name="artefact_version_once"
+            ),
             models.UniqueConstraint(
                 fields=["name"], condition=Q(is_active=True), name="artefact_one_active"
             ),
-            models.CheckConstraint(condition=Q(version__gte=1), name="artefact_version_positive"),
-            models.CheckConstraint(condition=~Q(name=""), name="artefact_name_not_empty"),
+            models.CheckConstraint(
+                condition=Q(version__gte=1), name="artefact_version_positive"
+            ),
+            models.CheckConstraint(
+                condition=~Q(name=""), name="artefact_name_not_empty"
+            ),
             models.CheckConstraint(
                 condition=Q(format__in=["skops", "npz"]), name="artefact_format_valid"
             ),
@@ -53,7 +59,7 @@ class ModelArtefact(models.Model):
 
 
 class PostSignals(models.Model):
-    """Viewer-independent signal values of one post, with the model versions behind them.
+    """Viewer-independent signal values of a post, with the model versions behind them.
 
     One column per signal (plus its model version) rather than a JSON blob, so
     the ranker can filter and the signal writers can upsert one signal without
@@ -86,7 +92,8 @@ class PostSignals(models.Model):
             ),
             # A value without the model version that produced it cannot be replayed.
             models.CheckConstraint(
-                condition=Q(incivility__isnull=True) | Q(incivility_version__isnull=False),
+                condition=Q(incivility__isnull=True)
+                | Q(incivility_version__isnull=False),
                 name="signals_incivility_versioned",
             ),
             models.CheckConstraint(
@@ -94,7 +101,8 @@ class PostSignals(models.Model):
                 name="signals_bridging_versioned",
             ),
             models.CheckConstraint(
-                condition=Q(consensus__isnull=True) | Q(consensus_version__isnull=False),
+                condition=Q(consensus__isnull=True)
+                | Q(consensus_version__isnull=False),
                 name="signals_consensus_versioned",
             ),
         ]

@@ -50,7 +50,9 @@ def model_load(*, artefact: ModelArtefact) -> Any:
         if key in _MODEL_CACHE:
             return _MODEL_CACHE[key]
     blob = bytes(
-        ModelArtefact.objects.filter(pk=artefact.pk).values_list("blob", flat=True).get()
+        ModelArtefact.objects.filter(pk=artefact.pk)
+        .values_list("blob", flat=True)
+        .get()
     )
     if sha256_hex(blob) != artefact.blob_sha256:
         raise ArtefactRefused(
@@ -83,12 +85,17 @@ def model_cache_clear() -> None:
 
 def post_signals_for(*, post_ids: Iterable[int]) -> dict[int, PostSignals]:
     """Stored signals of the given posts, by post id (posts without any are absent)."""
-    return {row.post_id: row for row in PostSignals.objects.filter(post_id__in=list(post_ids))}
+    return {
+        row.post_id: row
+        for row in PostSignals.objects.filter(post_id__in=list(post_ids))
+    }
 
 
 def post_ids_missing_incivility(*, post_ids: Iterable[int], version: int) -> list[int]:
     """Of the given existing posts, those with no incivility from model ``version``."""
-    wanted = set(Post.objects.filter(id__in=list(post_ids)).values_list("id", flat=True))
+    wanted = set(
+        Post.objects.filter(id__in=list(post_ids)).values_list("id", flat=True)
+    )
     current = set(
         PostSignals.objects.filter(
             post_id__in=wanted, incivility_version=version, incivility__isnull=False

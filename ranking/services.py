@@ -66,9 +66,13 @@ def model_artefact_create(*, name: str, result: FitResult) -> ModelArtefact:
             "(at most 40 characters), e.g. 'incivility'."
         )
     if result.format not in (FORMAT_SKOPS, FORMAT_NPZ):
-        errors["format"] = f"Use format '{FORMAT_SKOPS}' or '{FORMAT_NPZ}', not '{result.format}'."
+        errors["format"] = (
+            f"Use format '{FORMAT_SKOPS}' or '{FORMAT_NPZ}', not '{result.format}'."
+        )
     if not _SHA256_RE.match(result.training_data_sha256 or ""):
-        errors["training_data_sha256"] = "Give the training-data hash as 64 lower-case hex digits."
+        errors["training_data_sha256"] = (
+            "Give the training-data hash as 64 lower-case hex digits."
+        )
     if not result.blob:
         errors["blob"] = "The model blob is empty; fit the model before storing it."
     if errors:
@@ -79,7 +83,9 @@ def model_artefact_create(*, name: str, result: FitResult) -> ModelArtefact:
         raise ValidationError({"blob": str(exc)}) from exc
     try:
         with transaction.atomic():
-            latest = ModelArtefact.objects.filter(name=name).aggregate(v=Max("version"))["v"]
+            latest = ModelArtefact.objects.filter(name=name).aggregate(
+                v=Max("version")
+            )["v"]
             return ModelArtefact.objects.create(
                 name=name,
                 version=(latest or 0) + 1,
@@ -93,7 +99,11 @@ def model_artefact_create(*, name: str, result: FitResult) -> ModelArtefact:
     except IntegrityError as exc:
         # Two fits of the same name raced for the same version number.
         raise ValidationError(
-            {"version": f"Another '{name}' model was stored at the same moment; store again."}
+            {
+                "version": (
+                    f"Another '{name}' model was stored at the same moment; try again."
+                )
+            }
         ) from exc
 
 
@@ -119,19 +129,23 @@ def model_activate(*, artefact: ModelArtefact, actor: str) -> ModelArtefact:
         if current.is_active:
             return current
         blob = bytes(
-            ModelArtefact.objects.filter(pk=current.pk).values_list("blob", flat=True).get()
+            ModelArtefact.objects.filter(pk=current.pk)
+            .values_list("blob", flat=True)
+            .get()
         )
         if sha256_hex(blob) != current.blob_sha256:
             raise ValidationError(
                 {
                     "artefact": (
-                        f"{current} was altered after it was stored (its blob no longer "
-                        "matches its hash); fit and store a new version instead."
+                        f"{current} was altered after it was stored (its blob no "
+                        "longer matches its hash); fit and store a new version instead."
                     )
                 }
             )
         now = timezone.now()
-        ModelArtefact.objects.filter(name=current.name, is_active=True).update(is_active=False)
+        ModelArtefact.objects.filter(name=current.name, is_active=True).update(
+            is_active=False
+        )
         ModelArtefact.objects.filter(pk=current.pk).update(
             is_active=True, activated_at=now, activated_by=actor
         )
@@ -207,7 +221,12 @@ def post_signals_store(*, name: str, version: int, values: Mapping[int, float]) 
     """
     if name not in _STORED_SIGNALS:
         raise ValidationError(
-            {"name": f"'{name}' is not a stored signal; use one of {sorted(_STORED_SIGNALS)}."}
+            {
+                "name": (
+                    f"'{name}' is not a stored signal; "
+                    f"use one of {sorted(_STORED_SIGNALS)}."
+                )
+            }
         )
     value_col, version_col = _STORED_SIGNALS[name]
     written = 0

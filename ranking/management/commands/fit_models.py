@@ -148,10 +148,14 @@ def apply_bridging(artefact: ModelArtefact, progress: Progress) -> int:
     arrays = model_load(artefact=artefact)
     scores = {
         int(post_id): float(score)
-        for post_id, score in zip(arrays["item_ids"], arrays["item_intercept"], strict=True)
+        for post_id, score in zip(
+            arrays["item_ids"], arrays["item_intercept"], strict=True
+        )
     }
     progress.update(0, f"storing {len(scores)} bridging scores")
-    written = post_signals_store(name="bridging", version=artefact.version, values=scores)
+    written = post_signals_store(
+        name="bridging", version=artefact.version, values=scores
+    )
     progress.update(progress.total, "stored")
     return written
 
@@ -167,12 +171,21 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "names", nargs="*", metavar="NAME", help=f"models to fit (default: all of {sorted(FITTERS)})"
+            "names",
+            nargs="*",
+            metavar="NAME",
+            help=f"models to fit (default: all of {sorted(FITTERS)})",
         )
-        parser.add_argument("--no-activate", action="store_true", help="store without activating")
-        parser.add_argument("--force", action="store_true", help="store even if unchanged")
         parser.add_argument(
-            "--actor", default="system:fit_models", help="who the ledger records as activating"
+            "--no-activate", action="store_true", help="store without activating"
+        )
+        parser.add_argument(
+            "--force", action="store_true", help="store even if unchanged"
+        )
+        parser.add_argument(
+            "--actor",
+            default="system:fit_models",
+            help="who the ledger records as activating",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -180,7 +193,8 @@ class Command(BaseCommand):
         unknown = sorted(set(names) - set(FITTERS))
         if unknown:
             raise CommandError(
-                f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(sorted(FITTERS))}"
+                f"unknown model(s) {', '.join(unknown)}; "
+                f"choose from {', '.join(sorted(FITTERS))}"
             )
         for name in names:
             self._fit_one(name, FITTERS[name], options)
@@ -201,7 +215,9 @@ class Command(BaseCommand):
             and active.parameters == result.parameters
         )
         if unchanged and not options["force"]:
-            self.stdout.write(f"{name}: training data unchanged, v{active.version} stays active")
+            self.stdout.write(
+                f"{name}: training data unchanged, v{active.version} stays active"
+            )
             return
         try:
             artefact = model_artefact_create(name=name, result=result)
@@ -210,7 +226,9 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError(f"{name}: {exc}") from exc
         state = "activated" if artefact.is_active else "stored (not active)"
-        self.stdout.write(f"{name}: v{artefact.version} {state}; metrics {artefact.metrics}")
+        self.stdout.write(
+            f"{name}: v{artefact.version} {state}; metrics {artefact.metrics}"
+        )
         if artefact.is_active and fitter.apply is not None:
             apply_progress = Progress(f"{name} apply", total=1, stream=self.stderr._out)
             written = fitter.apply(artefact, apply_progress)

@@ -1,0 +1,140 @@
+"""`manage.py fit_models`: fit, store, activate through the ledger, apply to posts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from accountability.models import LedgerEntry
+from feed.models import Post, Rating, Report
+from ranking.artefacts import arrays_load
+from ranking.models import ModelArtefact, PostSignals
+from ranking.selectors import model_active, model_cache_clear, model_versions_active
+
+pytestmark = pytest.mark.django_db
+
+SLANG = "Honestly that take is pure gremlin energy, total gremlin."
+
+
+@pytest.fixture(autouse=True)
+def empty_model_cache() -> Iterator[None]:
+    model_cache_clear()
+    yield
+    model_cache_clear()
+
+
+def _fit(*args: str) -> tuple[str, str]:
+    out, err = StringIO(), StringIO()
+    call_command("fit_models", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_fit_incivility_activates_it_and_scores_every_post(make_user: Any) -> None:
+    author = make_user()
+    posts = [
+        Post.objects.create(author=author, body=body, created_at=timezone.now())
+        for body in ["Shut up, you pathetic moron.", "Lovely walk by the river today."]
+    ]
+    out, err = _fit("incivility")
+    artefact = model_active(name="incivility")
+    assert artefact is not None and artefact.version == 1
+    assert artefact.format == "skops"
+    assert artefact.metrics["held_out"]["roc_auc"] >= 0.90
+    assert artefact.parameters["C"] == 30.0
+    assert "incivility: v1 activated" in out
+    assert "signals written for 2 posts" in out
+    assert "3/3" in err  # the progress line
+    entry = LedgerEntry.objects.get(kind="model.activated")
+    assert entry.payload["blob_sha256"] == artefact.blob_sha256
+    assert entry.payload["training_data_sha256"] == artefact.training_data_sha256
+    rows = {row.post_id: row for row in PostSignals.objects.all()}
+    assert rows[posts[0].id].incivility > 0.85 > rows[posts[1].id].incivility
+
+
+def test_refitting_unchanged_data_stores_nothing(make_user: Any) -> None:
+    _fit("incivility")
+    out, _ = _fit("incivility")
+    assert "unchanged, v1 stays active" in out
+    assert ModelArtefact.objects.filter(name="incivility").count() == 1
+    assert LedgerEntry.objects.filter(kind="model.activated").count() == 1
+    _fit("incivility", "--force")
+    assert model_versions_active() == {"incivility": 2}
+
+
+def test_upheld_reports_refine_the_model_and_rescore_posts(make_user: Any) -> None:
+    author, reporter, moderator_view = make_user(), make_user(), make_user()
+    post = Post.objects.create(author=author, body=SLANG, created_at=timezone.now())
+    other = Post.objects.create(
+        author=author, body="Thanks, that was helpful.", created_at=timezone.now()
+    )
+    _fit("incivility")
+    before = PostSignals.objects.get(post=post).incivility
+    Report.objects.create(
+        reporter=reporter, post=post, reason=Report.Reason.INCIVILITY, status="upheld"
+    )
+    # Spam decisions say nothing about tone and must not change the training data.
+    Report.objects.create(
+        reporter=moderator_view, post=other, reason=Report.Reason.SPAM, status="upheld"
+    )
+    _fit("incivility")
+    v2 = model_active(name="incivility")
+    assert v2 is not None and v2.version == 2
+    assert v2.metrics["n_moderation_labels"] == 1
+    row = PostSignals.objects.get(post=post)
+    assert row.incivility_version == 2
+    assert row.incivility > before + 0.2
+
+
+def test_no_activate_stores_without_logging() -> None:
+    out, _ = _fit("incivility", "--no-activate")
+    assert "v1 stored (not active)" in out
+    assert model_active(name="incivility") is None
+    assert ModelArtefact.objects.filter(name="incivility").exists()
+    assert not LedgerEntry.objects.filter(kind="model.activated").exists()
+
+
+def test_unknown_model_name_is_refused() -> None:
+    with pytest.raises(CommandError, match="unknown model"):
+        _fit("engagement")
+
+
+def test_bridging_is_skipped_without_ratings() -> None:
+    out, _ = _fit("bridging")
+    assert "no training data yet" in out
+    assert not ModelArtefact.objects.filter(name="bridging").exists()
+
+
+def test_bridging_fit_stores_npz_and_scores_rated_posts(make_user: Any) -> None:
+    author = make_user()
+    raters = [make_user() for _ in range(12)]
+    posts = [
+        Post.objects.create(author=author, body=f"post {i}", created_at=timezone.now())
+        for i in range(12)
+    ]
+    # Post 0 is found helpful by everyone, post 1 by nobody; the rest split.
+    Rating.objects.bulk_create(
+        Rating(
+            user=rater,
+            post=post,
+            value=1 if (p == 0 or (p > 1 and (r + p) % 2 == 0)) else -1,
+        )
+        for r, rater in enumerate(raters)
+        for p, post in enumerate(posts)
+    )
+    out, _ = _fit("bridging")
+    artefact = model_active(name="bridging")
+    assert artefact is not None and artefact.format == "npz"
+    arrays = arrays_load(bytes(ModelArtefact.objects.get(pk=artefact.pk).blob))
+    assert sorted(arrays["item_ids"].tolist()) == sorted(p.id for p in posts)
+    rows = {row.post_id: row for row in PostSignals.objects.all()}
+    assert set(rows) == {p.id for p in posts}
+    assert rows[posts[0].id].bridging > rows[posts[1].id].bridging
+    assert rows[posts[0].id].model_versions == {"bridging": 1}
+    assert (
+        LedgerEntry.objects.get(kind="model.activated").subject == "model:bridging:v1"
+    )
