@@ -48,8 +48,8 @@ def _level_hashes(level: int) -> Iterator[tuple[int, bytes]]:
         yield int(position), bytes(value)
 
 
-def _check_entries() -> tuple[int, bytes]:
-    """Check every entry row and its level-0 node; return (count, root)."""
+def _check_entries() -> tuple[int, list[bytes]]:
+    """Check every entry row and its level-0 node; return (count, compact range)."""
     stack: list[tuple[int, bytes]] = []
     count = 0
     rows = LedgerEntry.objects.order_by("index").values_list(
@@ -92,7 +92,7 @@ def _check_entries() -> tuple[int, bytes]:
         count += 1
     if next(leaves, None) is not None:
         raise VerificationError(f"there are stored leaves beyond the {count} entries", count)
-    return count, fold_compact_range([value for _, value in stack])
+    return count, [value for _, value in stack]
 
 
 def _check_interior(size: int) -> None:
@@ -134,11 +134,14 @@ def ledger_audit(*, previous: Checkpoint | None = None) -> AuditResult:
     """
     head = LedgerHead.objects.filter(pk=1).first()
     try:
-        size, root = _check_entries()
+        size, compact = _check_entries()
+        root = fold_compact_range(compact)
         _check_interior(size)
         head_size = ledger_size()
         head_root = bytes(head.root_hash) if head else EMPTY_ROOT
-        if head_size != size or head_root != root:
+        head_frontier = bytes(head.frontier) if head else b""
+        # An empty frontier is a head written before it was kept; appends rebuild it.
+        if head_size != size or head_root != root or head_frontier not in (b"", b"".join(compact)):
             raise VerificationError(
                 f"the tree head says {head_size} entries with another root, but the "
                 f"entries give {size}",

@@ -73,6 +73,10 @@ class LedgerHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     size = models.BigIntegerField(default=0)
     root_hash = models.BinaryField(max_length=32)
+    # Hashes of the complete subtrees that make up the tree (compact_range(size)),
+    # concatenated left to right: what the next append merges with, kept here so
+    # an append needs no read of LedgerNode. Always derivable from LedgerNode.
+    frontier = models.BinaryField(default=b"")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from .kinds import ENTRY_KINDS
 from .models import LedgerEntry, LedgerHead, LedgerNode, node_key
 from .tree import compact_range
-from .verify import EMPTY_ROOT, canonical_json, fold_compact_range, leaf_hash, node_hash
+from .verify import EMPTY_ROOT, HASH_SIZE, canonical_json, fold_compact_range, leaf_hash, node_hash
 
 MAX_REFERENCE_LENGTH = 200
 MAX_ARTICLE_LENGTH = 32
@@ -115,6 +115,32 @@ def _locked_head() -> LedgerHead:
     return head
 
 
+def _frontier(head: LedgerHead, size: int) -> list[tuple[int, int, bytes]]:
+    """(level, position, hash) of the complete subtrees of the tree, left to right.
+
+    Heights strictly fall, so a new leaf merges with the trailing equal ones.
+    Read from the head row; from the stored nodes if the head predates it.
+    """
+    ids = compact_range(size)
+    cached = bytes(head.frontier or b"")
+    if len(cached) == HASH_SIZE * len(ids):
+        hashes = [cached[i : i + HASH_SIZE] for i in range(0, len(cached), HASH_SIZE)]
+    else:
+        stored = {
+            (node.level, node.position): bytes(node.hash)
+            for node in LedgerNode.objects.filter(
+                key__in=[node_key(level, pos) for level, pos in ids]
+            )
+        }
+        if len(stored) != len(ids):
+            raise RuntimeError(
+                f"the ledger's stored subtrees for size {size} are incomplete; "
+                "run manage.py verify_ledger"
+            )
+        hashes = [stored[node_id] for node_id in ids]
+    return [(level, pos, value) for (level, pos), value in zip(ids, hashes, strict=True)]
+
+
 def ledger_append(
     *,
     kind: str,
@@ -137,22 +163,7 @@ def ledger_append(
     with transaction.atomic():
         head = _locked_head()
         index = int(head.size)
-        # The complete subtrees of the current tree, left to right (heights
-        # strictly falling); the new leaf merges with the trailing equal ones.
-        frontier_ids = compact_range(index)
-        stored = {
-            (node.level, node.position): bytes(node.hash)
-            for node in LedgerNode.objects.filter(
-                key__in=[node_key(level, pos) for level, pos in frontier_ids]
-            )
-        }
-        if len(stored) != len(frontier_ids):
-            raise RuntimeError(
-                f"the ledger's stored subtrees for size {index} are incomplete; "
-                "run manage.py verify_ledger"
-            )
-        frontier = [(level, pos, stored[(level, pos)]) for level, pos in frontier_ids]
-
+        frontier = _frontier(head, index)
         created_at = timezone.now()
         body = canonical_json(
             entry_document(
@@ -191,6 +202,7 @@ def ledger_append(
         LedgerNode.objects.bulk_create(new_nodes)
         head.size = index + 1
         head.root_hash = root
-        head.save(update_fields=["size", "root_hash", "updated_at"])
+        head.frontier = b"".join(h for _, _, h in frontier)
+        head.save(update_fields=["size", "root_hash", "frontier", "updated_at"])
     return entry
 

@@ -90,6 +90,23 @@ def test_a_forged_tree_head_fails(fill_ledger: Callable[[int], Any]) -> None:
         verify()
 
 
+def test_a_corrupted_frontier_in_the_tree_head_fails(fill_ledger: Callable[[int], Any]) -> None:
+    fill_ledger(6)
+    LedgerHead.objects.filter(pk=1).update(frontier=b"\x02" * 64)
+    with pytest.raises(CommandError, match="tree head"):
+        verify()
+
+
+def test_a_head_without_a_frontier_is_rebuilt_from_the_stored_subtrees(
+    fill_ledger: Callable[[int], Any],
+) -> None:
+    fill_ledger(6)
+    LedgerHead.objects.filter(pk=1).update(frontier=b"")
+    fill_ledger(3)
+    assert verify().startswith("OK ledger verified: 9 entries")
+    assert len(bytes(LedgerHead.objects.get().frontier)) == 2 * 32  # 9 = 8 + 1
+
+
 def test_previous_checkpoint_detects_rewritten_history(
     fill_ledger: Callable[[int], Any], no_triggers: None, tmp_path: Path
 ) -> None:
@@ -118,7 +135,7 @@ def test_previous_checkpoint_detects_rewritten_history(
         )
         LedgerNode.objects.filter(key=node_key(level, position)).update(hash=nodes[(level, position)])
     LedgerNode.objects.filter(key=node_key(0, 2)).update(hash=nodes[(0, 2)])
-    LedgerHead.objects.filter(pk=1).update(root_hash=nodes[(3, 0)])
+    LedgerHead.objects.filter(pk=1).update(root_hash=nodes[(3, 0)], frontier=nodes[(3, 0)])
     assert ledger_audit().ok  # internally consistent now...
     with pytest.raises(CommandError, match="history was rewritten"):
         verify("--previous", str(previous))  # ...but not with what auditors kept

@@ -209,3 +209,14 @@ def test_out_of_range_proof_requests_raise_validation_errors(
     fill_ledger(3)
     with pytest.raises(ValidationError, match=message):
         call()
+
+
+def test_an_append_costs_a_fixed_number_of_queries_whatever_the_size(
+    fill_ledger: Callable[[int], list[LedgerEntry]], django_assert_max_num_queries: Any
+) -> None:
+    fill_ledger(127)  # the next append merges seven levels of subtrees
+    # savepoint, lock the head, insert entry, insert subtrees, update head, release
+    with django_assert_max_num_queries(6):
+        entry = ledger_append(kind="policy.activated", actor="system", subject="p:1", payload={})
+    assert entry.index == 127
+    assert LedgerNode.objects.filter(level=7).count() == 1

@@ -1,0 +1,351 @@
+"""Benchmark of the transparency ledger on PostgreSQL.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/anything \
+        .venv/bin/python bench/bench_ledger.py [--size 1000000] [--rebuild]
+
+Works in its own database, `bench_ledger` on the same server (created and
+migrated here; DATABASE_URL only says where the server is). It measures, each
+next to a baseline taken in the same run on the same database:
+
+1. inclusion-proof latency (p50/p99) in a tree of --size entries (default 1M),
+   against a single-row primary-key lookup; target p99 <= 5 ms;
+2. append throughput with every entry committed on its own, on top of that big
+   tree, against a bare one-row INSERT + COMMIT; target >= 500 entries/s;
+3. offline verification of a --verify-size (default 100k) entry download with
+   `python -m accountability.verify` (a fresh process, as an auditor runs it),
+   against merely reading and parsing the same file; target <= 10 s.
+
+The big tree is built in bulk (entries and every complete subtree computed in
+Python, loaded with COPY) and kept between runs; --rebuild forces a new one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH_DB = "bench_ledger"
+KINDS = ("charter.version_adopted", "policy.activated", "petition.opened", "ranking.override")
+
+
+def bench_database_url() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        sys.exit("Set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/postgres")
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
+
+
+def ensure_database(server_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+
+
+def setup_django(bench_url: str) -> None:
+    os.environ["DATABASE_URL"] = bench_url
+    os.environ.pop("REDIS_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "charter_social.settings")
+    # A throwaway signing key: the benchmark must not mint the site's real key.
+    os.environ.setdefault(
+        "LEDGER_KEY_FILE", str(Path(tempfile.gettempdir()) / "bench_ledger_ed25519.pem")
+    )
+    sys.path.insert(0, str(REPO))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+# Bulk build ----------------------------------------------------------------------
+
+
+NULL = "\\N"  # COPY text format's NULL
+
+
+def _copy_text(value: str) -> str:
+    # COPY text format: backslash, tab and newlines must be escaped.
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _compact(size: int) -> list[tuple[int, int]]:
+    """(level, first leaf) of each complete subtree of the tree, left to right."""
+    from accountability.tree import compact_range
+
+    return [(level, position << level) for level, position in compact_range(size)]
+
+
+def range_hash(start: int, end: int, leaves: list[bytes]) -> bytes:
+    from accountability.verify import root_from_leaves
+
+    return root_from_leaves(leaves[start:end])
+
+
+def build_tree(size: int) -> None:
+    """Replace the ledger with `size` synthetic entries and all their subtrees.
+
+    Rows are generated and streamed into COPY in chunks; the leaf hashes are
+    kept (32 MB per million) to compute the interior levels afterwards.
+    """
+    from django.db import connection, transaction
+
+    from accountability.db_triggers import triggers_install, triggers_remove
+    from accountability.models import LedgerHead, node_key
+    from accountability.services import entry_document
+    from accountability.verify import canonical_json, leaf_hash, node_hash, root_from_leaves
+
+    started = time.perf_counter()
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+    leaves: list[bytes] = []
+    with transaction.atomic():
+        triggers_remove(connection)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "TRUNCATE accountability_ledgerentry, accountability_ledgernode, "
+                "accountability_ledgerhead"
+            )
+            raw = cursor.cursor
+            with raw.copy(
+                "COPY accountability_ledgerentry (index, created_at, kind, actor, subject, "
+                "article, payload, body, leaf_hash) FROM STDIN"
+            ) as copy:
+                chunk: list[str] = []
+                for index in range(size):
+                    created = base + timedelta(milliseconds=index)
+                    payload = {"n": index, "sha256": f"{index:064x}", "note": "bench"}
+                    article = str(1 + index % 5) if index % 3 else None
+                    kind = KINDS[index % len(KINDS)]
+                    subject = f"charter:v{index}"
+                    body = canonical_json(
+                        entry_document(
+                            index=index, created_at=created, kind=kind, actor="system",
+                            subject=subject, article=article, payload=payload,
+                        )
+                    )
+                    leaf = leaf_hash(body)
+                    leaves.append(leaf)
+                    chunk.append(
+                        f"{index}\t{created.isoformat()}\t{kind}\tsystem\t{subject}\t"
+                        f"{article if article is not None else NULL}\t"
+                        f"{_copy_text(json.dumps(payload))}\t{_copy_text(body.decode())}\t"
+                        f"\\\\x{leaf.hex()}\n"
+                    )
+                    if len(chunk) == 20_000:
+                        copy.write("".join(chunk))
+                        chunk.clear()
+                copy.write("".join(chunk))
+            entries_done = time.perf_counter()
+            with raw.copy(
+                "COPY accountability_ledgernode (key, level, position, hash) FROM STDIN"
+            ) as copy:
+                level, height = leaves, 0
+                while level:
+                    for start in range(0, len(level), 20_000):
+                        copy.write("".join(
+                            f"{node_key(height, p)}\t{height}\t{p}\t\\\\x{value.hex()}\n"
+                            for p, value in enumerate(level[start:start + 20_000], start)
+                        ))
+                    level = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+                    height += 1
+        triggers_install(connection)
+        frontier = [
+            range_hash(start, start + (1 << level), leaves) for level, start in _compact(size)
+        ]
+        LedgerHead.objects.create(
+            pk=1, size=size, root_hash=root_from_leaves(leaves), frontier=b"".join(frontier)
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE accountability_ledgerentry")
+        cursor.execute("ANALYZE accountability_ledgernode")
+    print(
+        f"built a {size:,}-entry tree: entries {entries_done - started:.1f} s, "
+        f"subtrees {time.perf_counter() - entries_done:.1f} s"
+    )
+
+
+# Measurements --------------------------------------------------------------------
+
+
+def timed(samples: int, call: Callable[[int], object], pick: Callable[[], int]) -> list[float]:
+    out = []
+    for _ in range(samples):
+        arg = pick()
+        t0 = time.perf_counter()
+        call(arg)
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+def bench_proofs(size: int, samples: int) -> None:
+    from accountability import selectors
+    from accountability.models import LedgerEntry
+
+    rng = random.Random(7)
+    pick = lambda: rng.randrange(size)  # noqa: E731
+    # Warm the connection and caches the same way for both.
+    timed(200, lambda i: LedgerEntry.objects.filter(index=i).values_list("body").first(), pick)
+    timed(200, lambda i: selectors.inclusion_proof(index=i, size=size), pick)
+    base = timed(samples, lambda i: LedgerEntry.objects.filter(index=i).values_list("body").first(), pick)
+    proof = timed(samples, lambda i: selectors.inclusion_proof(index=i, size=size), pick)
+    consistency = timed(
+        samples // 2,
+        lambda i: selectors.consistency_proof(first=max(1, i), second=size),
+        pick,
+    )
+    print(f"\ninclusion proof in a {size:,}-entry tree ({samples} random leaves):")
+    print(f"  baseline single-row lookup  p50 {percentile(base, .5):.3f} ms  p99 {percentile(base, .99):.3f} ms")
+    print(
+        f"  inclusion proof             p50 {percentile(proof, .5):.3f} ms  "
+        f"p99 {percentile(proof, .99):.3f} ms  (target p99 <= 5 ms; "
+        f"{percentile(proof, .99) / percentile(base, .99):.1f}x the lookup)"
+    )
+    print(
+        f"  consistency proof           p50 {percentile(consistency, .5):.3f} ms  "
+        f"p99 {percentile(consistency, .99):.3f} ms"
+    )
+
+
+def _append_rate(count: int, offset: int) -> float:
+    from accountability.services import ledger_append
+
+    t0 = time.perf_counter()
+    for i in range(count):
+        ledger_append(  # no surrounding transaction: each append commits on its own
+            kind="ranking.override", actor="system", subject=f"post:{offset + i}",
+            payload={"bench": offset + i, "reason": "append throughput"}, article="4",
+        )
+    return count / (time.perf_counter() - t0)
+
+
+def _insert_rate(cursor: object, count: int) -> float:
+    t0 = time.perf_counter()
+    for i in range(count):  # autocommit: each INSERT commits on its own
+        cursor.execute("INSERT INTO bench_baseline_insert (body) VALUES (%s)", [f"row {i}"])  # type: ignore[attr-defined]
+    return count / (time.perf_counter() - t0)
+
+
+def bench_appends(count: int) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS bench_baseline_insert (body text)")
+        baseline = _insert_rate(cursor, count)
+        rate = _append_rate(count, 0)
+        # The same again with commits not waiting for the disk (this session
+        # only), to separate the ledger's own cost from the WAL flush per commit.
+        cursor.execute("SET synchronous_commit = off")
+        baseline_async = _insert_rate(cursor, count)
+        rate_async = _append_rate(count, count)
+        cursor.execute("RESET synchronous_commit")
+        cursor.execute("DROP TABLE bench_baseline_insert")
+    print(f"\nappend throughput, each entry committed ({count} appends):")
+    print(f"  baseline one-row INSERT+COMMIT  {baseline:8.0f} /s  (the disk's durable-commit rate)")
+    print(
+        f"  ledger_append                   {rate:8.0f} /s  (target >= 500/s; "
+        f"{rate / baseline:.2f}x the bare insert)"
+    )
+    print("  with synchronous_commit=off (commits not waiting for fsync; diagnosis only):")
+    print(f"    baseline INSERT+COMMIT        {baseline_async:8.0f} /s")
+    print(
+        f"    ledger_append                 {rate_async:8.0f} /s  "
+        f"({rate_async / baseline_async:.2f}x the bare insert)"
+    )
+
+
+def bench_verify(size: int) -> None:
+    from accountability import selectors, signing
+    from accountability.verify import verify_log
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        log = folder / "log.jsonl"
+        t0 = time.perf_counter()
+        with log.open("wb") as f:
+            for line in selectors.ledger_log_lines(start=0, end=size):
+                f.write(line)
+        exported = time.perf_counter() - t0
+        megabytes = log.stat().st_size / 1e6
+        (folder / "checkpoint").write_text(selectors.checkpoint_at(size=size).note)
+        (folder / "key").write_text(signing.verifier_key() + "\n")
+
+        t0 = time.perf_counter()
+        with log.open("rb") as f:
+            parsed = sum(1 for line in f if json.loads(line))
+        baseline = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        with log.open("rb") as f:
+            verdict = verify_log(
+                log_lines=f, checkpoint_note=(folder / "checkpoint").read_text(),
+                key_text=(folder / "key").read_text(),
+            )
+        in_process = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        result = subprocess.run(
+            [sys.executable, "-m", "accountability.verify", "--log", str(log),
+             "--checkpoint", str(folder / "checkpoint"), "--key", str(folder / "key")],
+            cwd=REPO, capture_output=True, text=True, check=False,
+        )
+        wall = time.perf_counter() - t0
+    assert verdict.ok and result.returncode == 0, (verdict, result.stdout, result.stderr)
+    print(f"\noffline verification of a {size:,}-entry download ({megabytes:.0f} MB):")
+    print(f"  export log.jsonl from the database     {exported:6.2f} s")
+    print(f"  baseline: read + parse {parsed:,} lines     {baseline:6.2f} s")
+    print(
+        f"  verify in process                      {in_process:6.2f} s  "
+        f"({in_process / baseline:.1f}x the parse)"
+    )
+    print(f"  python -m accountability.verify (CLI)  {wall:6.2f} s  (target <= 10 s)")
+    print(f"  verdict: {result.stdout.strip()}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=1_000_000, help="entries in the big tree")
+    parser.add_argument("--appends", type=int, default=2000, help="committed appends to time")
+    parser.add_argument("--proofs", type=int, default=2000, help="proofs to time")
+    parser.add_argument("--verify-size", type=int, default=100_000, help="entries to verify offline")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the big tree")
+    args = parser.parse_args()
+
+    bench_url = bench_database_url()
+    ensure_database(os.environ["DATABASE_URL"])
+    setup_django(bench_url)
+    from accountability.selectors import ledger_size
+
+    started = time.perf_counter()
+    current = ledger_size()
+    if args.rebuild or current < max(args.size, args.verify_size):
+        build_tree(max(args.size, args.verify_size))
+    else:
+        print(f"reusing the {current:,}-entry tree in database {BENCH_DB} (--rebuild to rebuild)")
+    bench_proofs(args.size, args.proofs)
+    bench_appends(args.appends)
+    bench_verify(args.verify_size)
+    print(f"\ntotal {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
