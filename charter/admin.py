@@ -30,7 +30,7 @@ class BoardMembershipForm(forms.ModelForm):
         fields = ["user", "role", "starts_at", "ends_at"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         user, starts_at, ends_at = (
             data.get("user"),
             data.get("starts_at"),
@@ -64,7 +64,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 class CharterArticleInline(admin.TabularInline):
     model = CharterArticle
-    fields = ["number", "title", "body"]
+    fields = ("number", "title", "body")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -84,7 +84,7 @@ class CharterVersionAdmin(ReadOnlyAdmin):
 
 class VoteInline(admin.TabularInline):
     model = Vote
-    fields = ["voter", "choice", "cast_at", "updated_at"]
+    fields = ("voter", "choice", "cast_at", "updated_at")
     readonly_fields = fields
     extra = 0
     can_delete = False

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status
 from rest_framework.request import Request
@@ -31,6 +32,7 @@ from .serializers import (
     CommentCreateSerializer,
     CommentSerializer,
     OpenVotingSerializer,
+    PolicyActiveSerializer,
     VoteCastSerializer,
     VoteSerializer,
 )
@@ -65,21 +67,24 @@ class PolicyActiveApi(APIView):
     permission_classes = [permissions.AllowAny]
 
     @extend_schema(
-        summary="The policy the ranker follows now, with its version and hash"
+        responses=PolicyActiveSerializer,
+        summary="The policy the ranker follows now, with its version and hash",
     )
     def get(self, request: Request) -> Response:
         try:
-            number, sha = selectors.policy_active_version()
+            number, sha, policy = selectors.policy_active_record()
         except selectors.NoActiveCharter as exc:
             raise Http404(str(exc)) from None
-        policy = selectors.policy_active()
         return Response({"version": number, "policy_sha256": sha, "policy": policy})
 
 
 class PolicySchemaApi(APIView):
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(summary="JSON Schema (draft 2020-12) of a charter policy")
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        summary="JSON Schema (draft 2020-12) of a charter policy",
+    )
     def get(self, request: Request) -> Response:
         return Response(POLICY_SCHEMA)
 
@@ -122,6 +127,7 @@ class DiffApi(APIView):
                 "b", int, required=True, description="newer version number"
             ),
         ],
+        responses=OpenApiTypes.OBJECT,
         summary="Prose and policy of two versions, side by side",
     )
     def get(self, request: Request) -> Response:
@@ -178,7 +184,10 @@ class AmendmentDetailApi(APIView):
 
 
 class AmendmentDiffApi(APIView):
-    @extend_schema(summary="What the amendment changes, against the version it amends")
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        summary="What the amendment changes, against the version it amends",
+    )
     def get(self, request: Request, amendment_id: int) -> Response:
         amendment = _amendment_or_404(amendment_id)
         diff = charter_diff(

@@ -30,7 +30,7 @@ class ImmutableQuerySet(models.QuerySet):
     def update(self, **kwargs: Any) -> int:
         _refuse("update")
 
-    def delete(self) -> NoReturn:  # type: ignore[override]
+    def delete(self) -> NoReturn:
         _refuse("delete")
 
 
@@ -46,7 +46,7 @@ class ImmutableModel(models.Model):
             _refuse("save")
         super().save(*args, **kwargs)
 
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:  # type: ignore[override]
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         _refuse("delete")
 
 
@@ -222,6 +222,9 @@ class AmendmentComment(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
 
+    def __str__(self) -> str:
+        return f"Comment by {self.author_id} on amendment #{self.amendment_id}"
+
 
 class VoteChoice(models.TextChoices):
     YES = "yes", "Yes"
@@ -254,3 +257,6 @@ class Vote(models.Model):
                 condition=Q(choice__in=VoteChoice.values), name="vote_choice_valid"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.voter_id} votes {self.choice} on amendment #{self.amendment_id}"

@@ -1,4 +1,4 @@
-"""Every policy item said in plain words, grouped under the article that authorises it."""
+"""Every policy item in plain words, grouped under the article that authorises it."""
 
 from __future__ import annotations
 
@@ -52,14 +52,15 @@ def _constraint(item: dict[str, Any]) -> str:
         )
     if kind == "demote":
         return (
-            f"A post whose {_signal_label(item['signal'])} score is above {item['above']:g} "
-            "is demoted, and the demotion is recorded with its reasons."
+            f"A post whose {_signal_label(item['signal'])} score is above "
+            f"{item['above']:g} is demoted, and the demotion is recorded with its "
+            "reasons."
         )
     return f"Constraint '{kind}'."
 
 
 def policy_plain_items(policy: dict[str, Any]) -> list[PlainItem]:
-    """Each objective, constraint and rule of `policy` as a sentence with its article."""
+    """Each objective, constraint and rule of `policy` as a sentence and its article."""
     items: list[PlainItem] = []
     for objective in policy.get("objectives", []):
         items.append(
@@ -96,8 +97,9 @@ def policy_plain_items(policy: dict[str, Any]) -> list[PlainItem]:
             PlainItem(
                 citations.get("user_controls", ""),
                 "user_control",
-                f"You may scale the weight of {_signal_label(control['signal'])} in your own "
-                f"feed between {control['min']:g}\u00d7 and {control['max']:g}\u00d7.",
+                f"You may scale the weight of {_signal_label(control['signal'])} "
+                f"in your own feed between {control['min']:g}\u00d7 and "
+                f"{control['max']:g}\u00d7.",
             )
         )
     petitions = policy.get("petitions")
@@ -106,9 +108,10 @@ def policy_plain_items(policy: dict[str, Any]) -> list[PlainItem]:
             PlainItem(
                 citations.get("petitions", ""),
                 "petitions",
-                f"A petition with {petitions['response_threshold']} co-signatures must be "
-                f"answered by the board within {petitions['response_days']} days; the "
-                f"answer may be appealed within {petitions['appeal_days']} days.",
+                f"A petition with {petitions['response_threshold']} co-signatures "
+                f"must be answered by the board within {petitions['response_days']} "
+                f"days; the answer may be appealed within {petitions['appeal_days']} "
+                "days.",
             )
         )
     board = policy.get("board")
@@ -118,8 +121,8 @@ def policy_plain_items(policy: dict[str, Any]) -> list[PlainItem]:
                 citations.get("board", ""),
                 "board",
                 f"An amendment needs ballots from at least {_pct(board['quorum'])} of "
-                f"sitting board members, and at least {_pct(board['majority'])} yes among "
-                "yes and no votes, with more yes than no.",
+                f"sitting board members, and at least {_pct(board['majority'])} yes "
+                "among yes and no votes, with more yes than no.",
             )
         )
     return items

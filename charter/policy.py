@@ -63,6 +63,10 @@ POLICY_SCHEMA: dict[str, Any] = {
     "properties": {
         "schema": {"const": POLICY_SCHEMA_ID},
         "objectives": {
+            "description": (
+                "The ranking score of a post is the sum of weight x signal value "
+                "over these objectives. Signal values are in the registry's range."
+            ),
             "type": "array",
             "minItems": 1,
             "maxItems": 32,
@@ -90,6 +94,12 @@ POLICY_SCHEMA: dict[str, Any] = {
             },
         },
         "constraints": {
+            "description": (
+                "Applied after scoring: max_author_share caps one author's share of "
+                "a page; min_cross_cutting_share reserves a share of a page for "
+                "cross-cutting posts when available; demote lowers posts whose "
+                "signal exceeds `above`, with a recorded statement of reasons."
+            ),
             "type": "array",
             "maxItems": 32,
             "items": {
@@ -144,7 +154,12 @@ POLICY_SCHEMA: dict[str, Any] = {
                 ],
             },
         },
-        "forbidden_signals": {"type": "array", "items": _SIGNAL, "uniqueItems": True},
+        "forbidden_signals": {
+            "description": "Signals that may never carry weight in any objective.",
+            "type": "array",
+            "items": _SIGNAL,
+            "uniqueItems": True,
+        },
         "feed": {
             "type": "object",
             "additionalProperties": False,
@@ -156,6 +171,11 @@ POLICY_SCHEMA: dict[str, Any] = {
             },
         },
         "user_controls": {
+            "description": (
+                "Per-signal factor a citizen may apply to the charter's weight in "
+                "their own feed: effective weight = weight x factor, min <= factor "
+                "<= max (factor 1 is the charter's own weight)."
+            ),
             "type": "array",
             "maxItems": 32,
             "items": {
@@ -178,6 +198,10 @@ POLICY_SCHEMA: dict[str, Any] = {
             },
         },
         "petitions": {
+            "description": (
+                "response_threshold co-signatures oblige the board to answer within "
+                "response_days; the answer may be appealed within appeal_days."
+            ),
             "type": "object",
             "additionalProperties": False,
             "required": ["response_threshold", "response_days", "appeal_days"],
@@ -192,6 +216,11 @@ POLICY_SCHEMA: dict[str, Any] = {
             },
         },
         "board": {
+            "description": (
+                "quorum: minimum share of sitting members casting a ballot (abstain "
+                "counts); majority: minimum share of yes among yes and no votes; "
+                "yes must also outnumber no."
+            ),
             "type": "object",
             "additionalProperties": False,
             "required": ["quorum", "majority"],
@@ -201,6 +230,7 @@ POLICY_SCHEMA: dict[str, Any] = {
             },
         },
         "citations": {
+            "description": "The article that authorises each uncited section.",
             "type": "object",
             "additionalProperties": False,
             "required": list(CITED_SECTIONS),
@@ -260,7 +290,10 @@ def _schema_message(error: SchemaError) -> str:
         options = ", ".join(str(v) for v in error.validator_value)
         return f"{path}: must be one of {options}"
     if validator == "pattern":
-        return f"{path}: {error.instance!r} is not a valid name (pattern {error.validator_value})"
+        return (
+            f"{path}: {error.instance!r} is not a valid name "
+            f"(pattern {error.validator_value})"
+        )
     if validator == "oneOf":
         # Report the branch matching the constraint's kind; its errors name the field.
         kind = error.instance.get("kind") if isinstance(error.instance, dict) else None
@@ -291,7 +324,8 @@ def _semantic_errors(policy: dict[str, Any], articles: set[str]) -> list[str]:
     def known_signal(path: str, name: str) -> bool:
         if name not in SIGNALS:
             errors.append(
-                f"{path}: unknown signal '{name}'; known signals: {', '.join(sorted(SIGNALS))}"
+                f"{path}: unknown signal '{name}'; "
+                f"known signals: {', '.join(sorted(SIGNALS))}"
             )
             return False
         return True

@@ -27,7 +27,7 @@ from .text import ArticleText, CharterText, charter_text_render
 
 
 def charter_text_sha256(text: CharterText) -> str:
-    """Hex SHA-256 of the Markdown rendering, exactly the bytes the .md download serves."""
+    """Hex SHA-256 of the Markdown rendering: the exact bytes of the .md download."""
     return hashlib.sha256(charter_text_render(text).encode("utf-8")).hexdigest()
 
 
@@ -76,15 +76,15 @@ def charter_latest_adopted() -> CharterVersion | None:
     return _versions().order_by("-number").first()
 
 
-def charter_pending(*, at: datetime | None = None) -> list[CharterVersion]:
-    """Adopted versions whose effective time is still ahead, soonest first."""
+def charter_pending(
+    *, after: int = 0, at: datetime | None = None
+) -> list[CharterVersion]:
+    """Adopted versions numbered above `after` and not yet in force, soonest first."""
     at = at or timezone.now()
-    active = charter_active(at=at)
-    newer_than = active.number if active else 0
     return list(
-        CharterVersion.objects.filter(
-            effective_at__gt=at, number__gt=newer_than
-        ).order_by("effective_at", "number")
+        CharterVersion.objects.filter(effective_at__gt=at, number__gt=after).order_by(
+            "effective_at", "number"
+        )
     )
 
 
@@ -98,37 +98,38 @@ def charter_versions_list() -> QuerySet[CharterVersion]:
     return CharterVersion.objects.select_related("amendment").order_by("-number")
 
 
-def policy_active(*, at: datetime | None = None) -> dict[str, Any]:
-    """The validated policy in force at `at` (a copy the caller may not mutate back).
+def policy_active_record(
+    *, at: datetime | None = None
+) -> tuple[int, str, dict[str, Any]]:
+    """(version number, policy sha256, policy) in force at `at`, read in one query.
 
     Raises NoActiveCharter when no version is in force yet.
     """
     row = (
         CharterVersion.objects.filter(effective_at__lte=at or timezone.now())
         .order_by("-number")
-        .values("policy")
+        .values_list("number", "policy_sha256", "policy")
         .first()
     )
     if row is None:
         raise NoActiveCharter(
             "No charter is in force yet; run `manage.py charter_genesis`."
         )
-    return copy.deepcopy(row["policy"])
+    return int(row[0]), str(row[1]), copy.deepcopy(row[2])
+
+
+def policy_active(*, at: datetime | None = None) -> dict[str, Any]:
+    """The validated policy in force at `at` (default now); the caller owns the copy.
+
+    Raises NoActiveCharter when no version is in force yet.
+    """
+    return policy_active_record(at=at)[2]
 
 
 def policy_active_version(*, at: datetime | None = None) -> tuple[int, str]:
     """(version number, policy sha256) of the policy in force at `at`."""
-    row = (
-        CharterVersion.objects.filter(effective_at__lte=at or timezone.now())
-        .order_by("-number")
-        .values_list("number", "policy_sha256")
-        .first()
-    )
-    if row is None:
-        raise NoActiveCharter(
-            "No charter is in force yet; run `manage.py charter_genesis`."
-        )
-    return int(row[0]), str(row[1])
+    number, sha, _ = policy_active_record(at=at)
+    return number, sha
 
 
 def _sitting(at: datetime) -> Q:

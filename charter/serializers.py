@@ -21,7 +21,9 @@ class ArticleSerializer(serializers.Serializer):
 
 
 class CharterVersionSummarySerializer(serializers.ModelSerializer):
-    amendment = serializers.PrimaryKeyRelatedField(read_only=True)
+    amendment: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
 
     class Meta:
         model = CharterVersion
@@ -66,6 +68,12 @@ class CharterVersionSerializer(CharterVersionSummarySerializer):
         from .selectors import charter_text_sha256, charter_version_text
 
         return charter_text_sha256(charter_version_text(version))
+
+
+class PolicyActiveSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    policy_sha256 = serializers.CharField()
+    policy = serializers.JSONField()
 
 
 class BoardTermSerializer(serializers.ModelSerializer):

@@ -59,7 +59,7 @@ def _actor(user: Any) -> str:
 
 
 def _board_article() -> str | None:
-    """The article that authorises the board's procedures, cited on its ledger entries."""
+    """The article authorising the board's procedures, cited on its ledger entries."""
     try:
         return str(policy_active()["citations"]["board"])
     except (NoActiveCharter, KeyError):
@@ -77,7 +77,7 @@ def _version_create(
     amendment: Amendment | None,
     actor: str,
 ) -> CharterVersion:
-    """Insert a version and log its adoption and activation; caller holds the transaction."""
+    """Insert a version and log its adoption and activation, in the caller's atomic."""
     sha = policy_sha256(policy)
     # Cite the amendment article of the version that decided (genesis cites its own).
     article = _board_article() or str(policy["citations"]["board"])
@@ -358,7 +358,8 @@ def _stale_reason(amendment: Amendment, latest: CharterVersion | None) -> str | 
     if latest is not None and latest.pk != amendment.base_version_id:
         return (
             f"It amends version {amendment.base_version.number}, but version "
-            f"{latest.number} has been adopted since; propose it again on the current text."
+            f"{latest.number} has been adopted since; propose it again on the "
+            "current text."
         )
     return None
 
@@ -482,8 +483,9 @@ def amendment_close_vote(*, actor: Any, amendment: Amendment) -> Amendment:
                     {
                         "status": [
                             "The vote stays open until "
-                            f"{amendment.voting_closes_at:%Y-%m-%d %H:%M} UTC; it can close "
-                            f"early only once every sitting member has voted "
+                            f"{amendment.voting_closes_at:%Y-%m-%d %H:%M} UTC; "
+                            "it can close early only once every sitting member has "
+                            "voted "
                             f"({len(voted)} of {len(electorate)} have)."
                         ]
                     }
@@ -500,8 +502,9 @@ def amendment_close_vote(*, actor: Any, amendment: Amendment) -> Amendment:
             outcome = f"Rejected: {stale}"
         elif not quorum_met:
             outcome = (
-                f"Rejected: quorum not met ({sum(counts.values())} of {len(electorate)} "
-                f"sitting members voted; {board_rules['quorum']:.0%} needed)."
+                f"Rejected: quorum not met ({sum(counts.values())} of "
+                f"{len(electorate)} sitting members voted; "
+                f"{board_rules['quorum']:.0%} needed)."
             )
         elif not passed:
             outcome = (

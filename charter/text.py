@@ -117,7 +117,8 @@ def charter_text_clean(
         label = f"Article {number or i + 1}"
         if not ARTICLE_NUMBER_RE.match(number):
             errors.setdefault("articles", []).append(
-                f"articles[{i}].number: '{number}' is not an article number like 3 or 3a"
+                f"articles[{i}].number: '{number}' is not an article number "
+                "like 3 or 3a"
             )
         elif number in seen:
             errors.setdefault("articles", []).append(

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from . import selectors, services
 from .diff import charter_diff
 from .forms import AmendmentProposeForm, CommentForm, OpenVotingForm, VoteForm
-from .models import Amendment, AmendmentStatus, CharterVersion
+from .models import Amendment, AmendmentStatus, CharterVersion, VoteChoice
 from .plain import policy_plain_by_article
 from .policy import POLICY_SCHEMA, policy_canonical_bytes
 from .text import charter_text_render
@@ -61,7 +61,9 @@ def charter_home(request: HttpRequest) -> HttpResponse:
     if version is None:
         return render(request, "charter/no_charter.html", status=503)
     context = _version_context(version)
-    context.update(is_current=True, pending=selectors.charter_pending())
+    context.update(
+        is_current=True, pending=selectors.charter_pending(after=version.number)
+    )
     return render(request, "charter/version.html", context)
 
 
@@ -285,7 +287,7 @@ def amendment_detail(request: HttpRequest, amendment_id: int) -> HttpResponse:
             "my_vote": selectors.vote_of(amendment=amendment, user=request.user),
             "comment_form": CommentForm(),
             "voting_form": OpenVotingForm(),
-            "vote_choices": VoteForm.base_fields["choice"].choices,
+            "vote_choices": VoteChoice.choices,
             "window_open": amendment.status == AmendmentStatus.VOTING
             and amendment.voting_closes_at is not None
             and now < amendment.voting_closes_at,

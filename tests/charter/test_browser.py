@@ -50,7 +50,9 @@ def test_board_adopts_a_weight_change_and_the_charter_page_shows_it(
     alice_page.goto(f"{base}/charter/amendments/")
     alice_page.get_by_role("link", name="Propose an amendment").click()
     alice_page.get_by_label("Title").fill("Give bridging posts more room")
-    alice_page.get_by_label("Rationale").fill("Posts valued across divides calm debate.")
+    alice_page.get_by_label("Rationale").fill(
+        "Posts valued across divides calm debate."
+    )
     policy_box = alice_page.get_by_label("Policy (JSON)")
     policy = json.loads(policy_box.input_value())
     bridging = next(o for o in policy["objectives"] if o["signal"] == "bridging")
@@ -62,7 +64,8 @@ def test_board_adopts_a_weight_change_and_the_charter_page_shows_it(
     expect(alice_page.get_by_text("weight +1.8").first).to_be_visible()
 
     alice_page.get_by_role("button", name="Open for deliberation").click()
-    expect(alice_page.get_by_test_id("amendment-status")).to_have_text("Open for deliberation")
+    status = alice_page.get_by_test_id("amendment-status")
+    expect(status).to_have_text("Open for deliberation")
     alice_page.get_by_role("button", name="Open the vote").click()
     expect(alice_page.get_by_test_id("amendment-status")).to_have_text("Voting")
     amendment_url = alice_page.url
@@ -80,7 +83,9 @@ def test_board_adopts_a_weight_change_and_the_charter_page_shows_it(
     expect(bob_page.get_by_test_id("outcome")).to_contain_text("2 yes, 0 no")
 
     alice_page.goto(f"{base}/charter/")
-    expect(alice_page.get_by_test_id("version-banner")).to_contain_text("Version 2, in force")
+    banner = alice_page.get_by_test_id("version-banner")
+    expect(banner).to_contain_text("Version 2, in force")
     expect(alice_page.locator("#article-2").get_by_text("weight +1.8")).to_be_visible()
     assert Amendment.objects.get().status == "adopted"
-    assert CharterVersion.objects.get(number=2).policy["objectives"][0]["weight"] == 1.8
+    v2_policy = CharterVersion.objects.get(number=2).policy
+    assert v2_policy["objectives"][0]["weight"] == 1.8

@@ -206,3 +206,38 @@ def test_unknown_version_and_amendment_are_404(
     assert client.get("/charter/versions/7/").status_code == 404
     assert client.get("/charter/versions/7.md").status_code == 404
     assert client.get("/charter/amendments/999/").status_code == 404
+
+
+def test_amendment_page_queries_do_not_grow_with_comments_and_votes(
+    board: list[Any],
+    make_user: Any,
+    reweighted: dict[str, Any],
+    django_assert_num_queries: Any,
+) -> None:
+    from charter.services import amendment_comment
+
+    amendment = amendment_propose(
+        proposer=board[0], title="t", rationale="r", policy=reweighted
+    )
+    amendment_open_deliberation(actor=board[0], amendment=amendment)
+    amendment_comment(author=board[1], amendment=amendment, body="first")
+    amendment_open_voting(actor=board[0], amendment=amendment)
+    vote_cast(voter=board[0], amendment=amendment, choice="yes")
+    viewer = _client_for(board[2])
+    url = f"/charter/amendments/{amendment.pk}/"
+    viewer.get(url)  # warm the session
+    with django_assert_num_queries(9) as first:
+        assert viewer.get(url).status_code == 200
+    for i in range(5):
+        amendment_comment(author=make_user(), amendment=amendment, body=f"more {i}")
+    vote_cast(voter=board[1], amendment=amendment, choice="no")
+    vote_cast(voter=board[2], amendment=amendment, choice="yes")
+    with django_assert_num_queries(len(first.captured_queries)):
+        assert viewer.get(url).status_code == 200
+
+
+def test_charter_page_query_count_is_fixed(
+    client: Client, active_charter: Any, django_assert_num_queries: Any
+) -> None:
+    with django_assert_num_queries(3):
+        assert client.get("/charter/").status_code == 200

@@ -103,10 +103,12 @@ def test_lifecycle_adopts_and_activates_only_at_the_effective_time(
     v2 = CharterVersion.objects.get(number=2)
     assert v2.amendment_id == amendment.pk and v2.effective_at == effective
     # Adopted but not yet in force: the ranker still follows v1.
-    assert charter_active().number == 1
+    active = charter_active()
+    assert active is not None and active.number == 1
     assert _weight(policy_active(), "bridging") == 1.0
     later = effective + timedelta(seconds=1)
-    assert charter_active(at=later).number == 2
+    upcoming = charter_active(at=later)
+    assert upcoming is not None and upcoming.number == 2
     assert _weight(policy_active(at=later), "bridging") == 1.5
     assert policy_active_version(at=later) == (2, policy_sha256(reweighted))
 

@@ -1,4 +1,4 @@
-"""`manage.py charter_genesis`: adopt charter v1 from charter/data/ if it is not there yet."""
+"""`manage.py charter_genesis`: adopt charter v1 from charter/data/ once."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         version = charter_genesis()
         self.stdout.write(
-            f"Charter v{version.number} in force since {version.effective_at:%Y-%m-%d %H:%M} "
-            f"UTC; policy sha256 {version.policy_sha256}"
+            f"Charter v{version.number} in force since "
+            f"{version.effective_at:%Y-%m-%d %H:%M} UTC; "
+            f"policy sha256 {version.policy_sha256}"
         )
