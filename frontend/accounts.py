@@ -15,7 +15,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from feed import selectors, services
-from feed.models import User
 
 from . import feeds
 from .forms import (
@@ -26,6 +25,7 @@ from .forms import (
     SignupForm,
     add_service_errors,
 )
+from .http import account_of
 
 
 class LoginView(auth_views.LoginView):
@@ -47,14 +47,18 @@ def signup(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             user = services.user_signup(
-                username=data["username"], password=data["password"],
-                email=data["email"], display_name=data["display_name"],
+                username=data["username"],
+                password=data["password"],
+                email=data["email"],
+                display_name=data["display_name"],
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, f"Welcome, @{user.username}! Find people to follow below.")
+            messages.success(
+                request, f"Welcome, @{user.username}! Find people to follow below."
+            )
             return HttpResponseRedirect(reverse("frontend:public"))
     status = 400 if request.method == "POST" else 200
     return render(request, "frontend/signup.html", {"form": form}, status=status)
@@ -63,9 +67,11 @@ def signup(request: HttpRequest) -> HttpResponse:
 def _settings_page(
     request: HttpRequest, *, status: int = 200, **forms: object
 ) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user = account_of(request)
     context = {
-        "profile_form": ProfileForm(initial={"display_name": user.display_name, "bio": user.bio}),
+        "profile_form": ProfileForm(
+            initial={"display_name": user.display_name, "bio": user.bio}
+        ),
         "password_form": PasswordChangeForm(),
         "delete_form": AccountDeleteForm(),
         "blocked": feeds.accounts_blocked_by(user=user),
@@ -88,7 +94,7 @@ def settings_profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST)
     if form.is_valid():
         try:
-            services.profile_update(user=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+            services.profile_update(user=account_of(request), **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -103,7 +109,9 @@ def settings_password(request: HttpRequest) -> HttpResponse:
     form = PasswordChangeForm(request.POST)
     if form.is_valid():
         try:
-            user = services.password_change(user=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+            user = services.password_change(
+                user=account_of(request), **form.cleaned_data
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -118,7 +126,7 @@ def settings_password(request: HttpRequest) -> HttpResponse:
 @require_GET
 def settings_export(request: HttpRequest) -> HttpResponse:
     """Everything the account wrote or chose, as a JSON download."""
-    user: User = request.user  # type: ignore[assignment]
+    user = account_of(request)
     data = selectors.account_export(user=user)
     response = HttpResponse(
         json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json"
@@ -136,11 +144,15 @@ def settings_delete(request: HttpRequest) -> HttpResponse:
     form = AccountDeleteForm(request.POST)
     if form.is_valid():
         try:
-            services.account_delete(user=request.user, password=form.cleaned_data["password"])  # type: ignore[arg-type]
+            services.account_delete(
+                user=account_of(request), password=form.cleaned_data["password"]
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             logout(request)
-            messages.success(request, "Your account and everything it wrote are deleted.")
+            messages.success(
+                request, "Your account and everything it wrote are deleted."
+            )
             return HttpResponseRedirect(reverse("frontend:home"))
     return _settings_page(request, status=400, delete_form=form)

@@ -25,6 +25,7 @@ from feed.models import Post, User
 
 from . import feeds
 from .forms import ComposeForm, ReportForm, add_service_errors, error_messages
+from .http import HtmxHttpRequest, account_of
 
 
 def _back(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
@@ -38,7 +39,7 @@ def _back(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
 
 
 def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
+    return account_of(request)
 
 
 def _item_for(viewer: User, post: Post) -> feeds.FeedItem:
@@ -51,15 +52,17 @@ def _item_for(viewer: User, post: Post) -> feeds.FeedItem:
 
 @login_required
 @require_POST
-def compose(request: HttpRequest) -> HttpResponse:
-    """Publish a post or a reply. htmx gets the new post's list item plus a fresh form."""
+def compose(request: HtmxHttpRequest) -> HttpResponse:
+    """Publish a post or a reply; htmx gets the new post's item and a fresh form."""
     form = ComposeForm(request.POST)
     parent_id: int | None = None
     if form.is_valid():
         parent_id = form.cleaned_data["parent_id"]
         try:
             post = services.post_create(
-                author=_user(request), body=form.cleaned_data["body"], parent_id=parent_id
+                author=_user(request),
+                body=form.cleaned_data["body"],
+                parent_id=parent_id,
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -69,20 +72,33 @@ def compose(request: HttpRequest) -> HttpResponse:
             if request.htmx:
                 fresh = ComposeForm(initial={"parent_id": parent_id})
                 return render(
-                    request, "frontend/_compose_done.html",
-                    {"item": _item_for(_user(request), post), "compose_form": fresh,
-                     "is_new": True},
+                    request,
+                    "frontend/_compose_done.html",
+                    {
+                        "item": _item_for(_user(request), post),
+                        "compose_form": fresh,
+                        "is_new": True,
+                    },
                 )
-            messages.success(request, "Your reply is posted." if parent_id else "Your post is published.")
+            messages.success(
+                request,
+                "Your reply is posted." if parent_id else "Your post is published.",
+            )
             if parent_id:
-                return HttpResponseRedirect(reverse("frontend:thread", args=[parent_id]) + f"#post-{post.id}")
+                return HttpResponseRedirect(
+                    reverse("frontend:thread", args=[parent_id]) + f"#post-{post.id}"
+                )
             return _back(request, reverse("frontend:home"))
     status = 400
     if request.htmx:
-        response = render(request, "frontend/_compose.html", {"compose_form": form}, status=status)
+        response = render(
+            request, "frontend/_compose.html", {"compose_form": form}, status=status
+        )
         return reswap(retarget(response, "#compose"), "outerHTML")
     # Without JS, show the form again with its errors on a page of its own.
-    return render(request, "frontend/compose_error.html", {"compose_form": form}, status=status)
+    return render(
+        request, "frontend/compose_error.html", {"compose_form": form}, status=status
+    )
 
 
 # Reactions -------------------------------------------------------------------------
@@ -90,15 +106,19 @@ def compose(request: HttpRequest) -> HttpResponse:
 REACTIONS: dict[str, Callable[..., object]] = {
     "like": lambda user, pid: services.like_create(user=user, post_id=pid),
     "unlike": lambda user, pid: services.like_delete(user=user, post_id=pid),
-    "helpful": lambda user, pid: services.rating_set(user=user, post_id=pid, value="helpful"),
-    "unhelpful": lambda user, pid: services.rating_set(user=user, post_id=pid, value="unhelpful"),
+    "helpful": lambda user, pid: services.rating_set(
+        user=user, post_id=pid, value="helpful"
+    ),
+    "unhelpful": lambda user, pid: services.rating_set(
+        user=user, post_id=pid, value="unhelpful"
+    ),
     "unrate": lambda user, pid: services.rating_delete(user=user, post_id=pid),
 }
 
 
 @login_required
 @require_POST
-def react(request: HttpRequest, post_id: int) -> HttpResponse:
+def react(request: HtmxHttpRequest, post_id: int) -> HttpResponse:
     """Like, unlike, rate or withdraw a rating. htmx gets the post's new action bar."""
     viewer = _user(request)
     reaction = request.POST.get("reaction", "")
@@ -121,16 +141,20 @@ def react(request: HttpRequest, post_id: int) -> HttpResponse:
         except Http404:
             return render(request, "frontend/_gone.html", {}, status=404)
         return render(
-            request, "frontend/_post_actions.html",
-            {"item": _item_for(viewer, post), "action_error": error}, status=status,
+            request,
+            "frontend/_post_actions.html",
+            {"item": _item_for(viewer, post), "action_error": error},
+            status=status,
         )
     if error:
         messages.error(request, error)
-    return _back(request, reverse("frontend:thread", args=[post_id]) if status != 404 else "/")
+    return _back(
+        request, reverse("frontend:thread", args=[post_id]) if status != 404 else "/"
+    )
 
 
 @login_required
-def report(request: HttpRequest, post_id: int) -> HttpResponse:
+def report(request: HtmxHttpRequest, post_id: int) -> HttpResponse:
     """Flag a post for moderators: a small form page, so it works without JS."""
     viewer = _user(request)
     post = selectors.post_get_for_viewer(viewer=viewer, post_id=post_id)
@@ -140,28 +164,38 @@ def report(request: HttpRequest, post_id: int) -> HttpResponse:
         if form.is_valid():
             try:
                 services.report_create(
-                    reporter=viewer, post_id=post.id,
-                    reason=form.cleaned_data["reason"], details=form.cleaned_data["details"],
+                    reporter=viewer,
+                    post_id=post.id,
+                    reason=form.cleaned_data["reason"],
+                    details=form.cleaned_data["details"],
                 )
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
-                messages.success(request, "Thank you. Moderators will review this post.")
+                messages.success(
+                    request, "Thank you. Moderators will review this post."
+                )
                 return HttpResponseRedirect(reverse("frontend:thread", args=[post.id]))
         status = 400
-    return render(request, "frontend/report.html",
-                  {"form": form, "item": _item_for(viewer, post)}, status=status)
+    return render(
+        request,
+        "frontend/report.html",
+        {"form": form, "item": _item_for(viewer, post)},
+        status=status,
+    )
 
 
 @login_required
 @require_POST
-def delete(request: HttpRequest, post_id: int) -> HttpResponse:
+def delete(request: HtmxHttpRequest, post_id: int) -> HttpResponse:
     """Delete one's own post."""
     try:
         services.post_delete(user=_user(request), post_id=post_id)
     except PermissionDenied as exc:
         if request.htmx:
-            return render(request, "frontend/_notice.html", {"message": str(exc)}, status=403)
+            return render(
+                request, "frontend/_notice.html", {"message": str(exc)}, status=403
+            )
         raise
     if request.htmx:
         return render(request, "frontend/_gone.html", {"deleted": True})
@@ -175,18 +209,36 @@ def delete(request: HttpRequest, post_id: int) -> HttpResponse:
 # Relationships ---------------------------------------------------------------------
 
 RELATIONSHIPS: dict[str, tuple[Callable[..., object], str]] = {
-    "follow": (lambda me, uid: services.follow_create(follower=me, followee_id=uid), "You follow @{}."),
-    "unfollow": (lambda me, uid: services.follow_delete(follower=me, followee_id=uid), "You no longer follow @{}."),
-    "mute": (lambda me, uid: services.mute_create(muter=me, muted_id=uid), "You muted @{}."),
-    "unmute": (lambda me, uid: services.mute_delete(muter=me, muted_id=uid), "You unmuted @{}."),
-    "block": (lambda me, uid: services.block_create(blocker=me, blocked_id=uid), "You blocked @{}."),
-    "unblock": (lambda me, uid: services.block_delete(blocker=me, blocked_id=uid), "You unblocked @{}."),
+    "follow": (
+        lambda me, uid: services.follow_create(follower=me, followee_id=uid),
+        "You follow @{}.",
+    ),
+    "unfollow": (
+        lambda me, uid: services.follow_delete(follower=me, followee_id=uid),
+        "You no longer follow @{}.",
+    ),
+    "mute": (
+        lambda me, uid: services.mute_create(muter=me, muted_id=uid),
+        "You muted @{}.",
+    ),
+    "unmute": (
+        lambda me, uid: services.mute_delete(muter=me, muted_id=uid),
+        "You unmuted @{}.",
+    ),
+    "block": (
+        lambda me, uid: services.block_create(blocker=me, blocked_id=uid),
+        "You blocked @{}.",
+    ),
+    "unblock": (
+        lambda me, uid: services.block_delete(blocker=me, blocked_id=uid),
+        "You unblocked @{}.",
+    ),
 }
 
 
 @login_required
 @require_POST
-def relationship(request: HttpRequest, username: str, action: str) -> HttpResponse:
+def relationship(request: HtmxHttpRequest, username: str, action: str) -> HttpResponse:
     """Follow, unfollow, mute, unmute, block or unblock an account."""
     viewer = _user(request)
     if action not in RELATIONSHIPS:
@@ -206,16 +258,23 @@ def relationship(request: HttpRequest, username: str, action: str) -> HttpRespon
         notice, status, is_error = str(exc), 403, True
     if request.htmx and action not in ("block", "unblock"):
         return render(
-            request, "frontend/_relationship.html",
-            {"person": person, "relationship": selectors.relationship_for(viewer=viewer, other=person),
-             "notice": notice, "notice_is_error": is_error},
+            request,
+            "frontend/_relationship.html",
+            {
+                "person": person,
+                "relationship": selectors.relationship_for(viewer=viewer, other=person),
+                "notice": notice,
+                "notice_is_error": is_error,
+            },
             status=status,
         )
     (messages.error if is_error else messages.success)(request, notice)
     if action == "block" and not is_error:
         # The blocked profile is no longer visible to its blocker.
         return HttpResponseRedirect(reverse("frontend:settings") + "#blocked")
-    return _back(request, reverse("frontend:profile", kwargs={"username": person.username}))
+    return _back(
+        request, reverse("frontend:profile", kwargs={"username": person.username})
+    )
 
 
 @login_required

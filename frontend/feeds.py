@@ -34,12 +34,18 @@ def home_feed_for(viewer: User, cursor: str | None) -> Page:
     return selectors.timeline_home(viewer=viewer, cursor=cursor)
 
 
-def feed_items(posts: list[Post], reactions: dict[int, dict[str, Any]]) -> list[FeedItem]:
+def feed_items(
+    posts: list[Post], reactions: dict[int, dict[str, Any]]
+) -> list[FeedItem]:
     """Pair posts with the viewer's reactions so templates need no dict lookups."""
     items = []
     for post in posts:
         mine = reactions.get(post.id, {})
-        items.append(FeedItem(post=post, liked=bool(mine.get("liked")), rating=mine.get("rating")))
+        items.append(
+            FeedItem(
+                post=post, liked=bool(mine.get("liked")), rating=mine.get("rating")
+            )
+        )
     return items
 
 
@@ -68,7 +74,7 @@ def home_new_count(*, viewer: User, since: str) -> int:
 
 
 def thread_counts(*, viewer: User | None, post_id: int) -> dict[str, dict[str, int]]:
-    """Current reaction and reply counts of every post in a thread the viewer may see."""
+    """Reaction and reply counts of every post of a thread the viewer may see."""
     _, posts, _ = selectors.thread_for(viewer=viewer, post_id=post_id)
     return {
         str(p.id): {

@@ -49,32 +49,42 @@ class SignupForm(forms.Form):
     username = forms.CharField(
         max_length=30,
         help_text="3–30 letters, digits or underscores. Others see it as @username.",
-        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "username", "autocapitalize": "none"}
+        ),
     )
     display_name = forms.CharField(
-        required=False, max_length=50, label="Display name (optional)",
+        required=False,
+        max_length=50,
+        label="Display name (optional)",
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     email = forms.EmailField(
-        required=False, label="Email (optional)",
+        required=False,
+        label="Email (optional)",
         help_text="Only used to help you recover your account.",
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     password = forms.CharField(
         strip=False,
-        help_text="At least 8 characters; not too common or too close to your username.",
+        help_text=(
+            "At least 8 characters; not too common or too close to your username."
+        ),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     password_confirm = forms.CharField(
-        strip=False, label="Password again",
+        strip=False,
+        label="Password again",
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         password, confirm = data.get("password"), data.get("password_confirm")
         if password and confirm and password != confirm:
-            self.add_error("password_confirm", "The two passwords differ; type the same one twice.")
+            self.add_error(
+                "password_confirm", "The two passwords differ; type the same one twice."
+            )
         return data
 
 
@@ -90,37 +100,56 @@ class ComposeForm(forms.Form):
 
 
 class ProfileForm(forms.Form):
-    display_name = forms.CharField(required=False, label="Display name",
-                                   widget=forms.TextInput(attrs={"maxlength": 50}))
-    bio = forms.CharField(required=False, label="Bio",
-                          widget=forms.Textarea(attrs={"rows": 3, "maxlength": 300}))
+    display_name = forms.CharField(
+        required=False,
+        label="Display name",
+        widget=forms.TextInput(attrs={"maxlength": 50}),
+    )
+    bio = forms.CharField(
+        required=False,
+        label="Bio",
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 300}),
+    )
 
 
 class PasswordChangeForm(forms.Form):
     old_password = forms.CharField(
-        strip=False, label="Current password",
+        strip=False,
+        label="Current password",
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     new_password = forms.CharField(
-        strip=False, label="New password",
+        strip=False,
+        label="New password",
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
 
 class AccountDeleteForm(forms.Form):
     password = forms.CharField(
-        strip=False, label="Your password",
-        help_text="Deleting your account removes your posts, follows and reactions for good.",
+        strip=False,
+        label="Your password",
+        help_text=(
+            "Deleting your account removes your posts, follows and reactions for good."
+        ),
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
 
 class ReportForm(forms.Form):
-    reason = forms.ChoiceField(choices=Report.Reason.choices, label="What is wrong with this post?")
-    details = forms.CharField(required=False, label="Details (optional)",
-                              widget=forms.Textarea(attrs={"rows": 3, "maxlength": 1000}))
+    reason = forms.ChoiceField(
+        choices=Report.Reason.choices, label="What is wrong with this post?"
+    )
+    details = forms.CharField(
+        required=False,
+        label="Details (optional)",
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 1000}),
+    )
 
 
 class SearchForm(forms.Form):
-    q = forms.CharField(required=False, label="Search people and posts",
-                        widget=forms.SearchInput(attrs={"maxlength": 200}))
+    q = forms.CharField(
+        required=False,
+        label="Search people and posts",
+        widget=forms.SearchInput(attrs={"maxlength": 200}),
+    )

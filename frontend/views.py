@@ -18,15 +18,18 @@ from feed.models import User
 
 from . import feeds
 from .forms import ComposeForm, SearchForm, error_messages
+from .http import account_of, viewer_of
 
 
 def _viewer(request: HttpRequest) -> User | None:
-    user = request.user
-    return user if user.is_authenticated else None  # type: ignore[return-value]
+    return viewer_of(request)
 
 
 def _timeline_response(
-    request: HttpRequest, template: str, page: selectors.Page, context: dict[str, object]
+    request: HttpRequest,
+    template: str,
+    page: selectors.Page,
+    context: dict[str, object],
 ) -> HttpResponse:
     """Render a whole timeline page, or only its items for htmx "Load more" and
     the live banner (`?partial=1`)."""
@@ -42,9 +45,13 @@ def _timeline_response(
 
 def _cursor_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     return render(
-        request, "frontend/error.html",
-        {"title": "That page link is broken", "messages_list": error_messages(exc),
-         "status": 400},
+        request,
+        "frontend/error.html",
+        {
+            "title": "That page link is broken",
+            "messages_list": error_messages(exc),
+            "status": 400,
+        },
         status=400,
     )
 
@@ -70,7 +77,7 @@ def home(request: HttpRequest) -> HttpResponse:
     response = _timeline_response(request, "frontend/home.html", page, context)
     if viewer is not None and cursor is None:
         # live.js polls for posts newer than this after reloading the list.
-        response["X-Feed-Marker"] = context["live_marker"]
+        response["X-Feed-Marker"] = feeds.top_marker(page)
     return response
 
 
@@ -99,7 +106,9 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
         return _cursor_error(request, exc)
     context: dict[str, object] = {"person": person}
     if not request.GET.get("partial"):
-        context["relationship"] = selectors.relationship_for(viewer=viewer, other=person)
+        context["relationship"] = selectors.relationship_for(
+            viewer=viewer, other=person
+        )
         context["stats"] = selectors.profile_stats(user=person)
     return _timeline_response(request, "frontend/profile.html", page, context)
 
@@ -122,17 +131,20 @@ def thread(request: HttpRequest, post_id: int) -> HttpResponse:
 @never_cache
 def thread_counts(request: HttpRequest, post_id: int) -> JsonResponse:
     """Counts of a thread's posts, polled by live.js when the websocket is down."""
-    return JsonResponse({"posts": feeds.thread_counts(viewer=_viewer(request), post_id=post_id)})
+    return JsonResponse(
+        {"posts": feeds.thread_counts(viewer=_viewer(request), post_id=post_id)}
+    )
 
 
 @require_GET
 @never_cache
 def new_count(request: HttpRequest) -> JsonResponse:
     """How many new posts wait above the viewer's open home feed (polling fallback)."""
-    if not request.user.is_authenticated:
+    viewer = viewer_of(request)
+    if viewer is None:
         return JsonResponse({"detail": "Sign in to see your home feed."}, status=401)
     try:
-        count = feeds.home_new_count(viewer=request.user, since=request.GET.get("since", ""))  # type: ignore[arg-type]
+        count = feeds.home_new_count(viewer=viewer, since=request.GET.get("since", ""))
     except ValidationError as exc:
         return JsonResponse({"detail": " ".join(error_messages(exc))}, status=400)
     return JsonResponse({"count": count, "capped": count > feeds.NEW_COUNT_CAP})
@@ -151,7 +163,9 @@ def search(request: HttpRequest) -> HttpResponse:
             query = selectors.search_query_clean(raw)
         except ValidationError as exc:
             form.is_valid()
-            form.add_error("q", exc.error_dict["q"][0] if hasattr(exc, "error_dict") else exc)
+            form.add_error(
+                "q", exc.error_dict["q"][0] if hasattr(exc, "error_dict") else exc
+            )
             status = 400
         else:
             posts = selectors.posts_search(viewer=viewer, query=query)
@@ -172,5 +186,5 @@ def notifications(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "frontend/notifications.html",
-        {"notifications": selectors.notifications_for(user=request.user)},  # type: ignore[arg-type]
+        {"notifications": selectors.notifications_for(user=account_of(request))},
     )

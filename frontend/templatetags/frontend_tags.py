@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from datetime import datetime, timedelta
+from typing import Any
 
 from django import template
 from django.forms import BoundField
 from django.utils import timezone
-from django.utils.timesince import timesince
 from django.utils.safestring import SafeString
+from django.utils.timesince import timesince
 
 from feed import selectors
 from feed.text import render_post_body

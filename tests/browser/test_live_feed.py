@@ -61,15 +61,21 @@ def test_new_post_banner_appears_live_and_shows_the_post(
     a_page.goto(f"{base}/@bea/")
     a_page.get_by_role("button", name="Follow", exact=True).click()
     expect(a_page.get_by_role("button", name="Unfollow")).to_be_visible()
-    assert Follow.objects.filter(follower__username="ada", followee__username="bea").exists()
+    assert Follow.objects.filter(
+        follower__username="ada", followee__username="bea"
+    ).exists()
 
     # A keeps the home page open, connected to the websocket.
     a_page.goto(f"{base}/")
-    expect(a_page.locator("#feed-list")).to_have_attribute("data-live-state", "connected")
+    expect(a_page.locator("#feed-list")).to_have_attribute(
+        "data-live-state", "connected"
+    )
 
     # B signs in through the login page and posts.
     log_in(b_page, base, "bea")
-    b_page.get_by_label("Write a post").fill("Morning walk by the river, anyone joining?")
+    b_page.get_by_label("Write a post").fill(
+        "Morning walk by the river, anyone joining?"
+    )
     b_page.get_by_role("button", name="Post", exact=True).click()
     expect(b_page.get_by_text("Your post is published.")).to_be_visible()
 
@@ -95,7 +101,9 @@ def test_keyboard_only_compose_and_like(
     reader = make_user("kim")
     writer = make_user("lee")
     off_loop(lambda: services.follow_create(follower=reader, followee_id=writer.id))
-    theirs = off_loop(lambda: services.post_create(author=writer, body="A post worth a like"))
+    theirs = off_loop(
+        lambda: services.post_create(author=writer, body="A post worth a like")
+    )
     log_in(page, base, "kim")
     page.goto(f"{base}/")
 
@@ -115,7 +123,9 @@ def test_keyboard_only_compose_and_like(
     page.keyboard.type("Written without a mouse")
     tab_to("#compose button[type=submit]")
     page.keyboard.press("Enter")
-    expect(page.locator("article.post", has_text="Written without a mouse")).to_be_visible()
+    expect(
+        page.locator("article.post", has_text="Written without a mouse")
+    ).to_be_visible()
     expect(page.locator("#compose-status")).to_have_text("Your post is published.")
     assert Post.objects.filter(author=reader, body="Written without a mouse").exists()
 
@@ -136,22 +146,60 @@ def test_thread_helpful_count_updates_live(
     author: User = make_user("max")
     make_user("noa")
     post = off_loop(
-        lambda: services.post_create(author=author, body="Here's a summary of the council meeting.")
+        lambda: services.post_create(
+            author=author, body="Here's a summary of the council meeting."
+        )
     )
-    off_loop(lambda: services.post_create(author=author, body="Minutes are public too.", parent_id=post.id))
+    off_loop(
+        lambda: services.post_create(
+            author=author, body="Minutes are public too.", parent_id=post.id
+        )
+    )
 
     log_in(a_page, base, "max")
     a_page.goto(f"{base}/posts/{post.id}/")
     thread = a_page.locator("#thread-list")
     expect(thread).to_have_attribute("data-live-state", "watching")
-    helpful = a_page.locator(f'[data-post="{post.id}"][data-count="helpful_count"]').first
+    helpful = a_page.locator(
+        f'[data-post="{post.id}"][data-count="helpful_count"]'
+    ).first
     expect(helpful).to_have_text("0")
 
     log_in(b_page, base, "noa")
     b_page.goto(f"{base}/posts/{post.id}/")
     b_page.locator(f"#helpful-{post.id}").click()
-    expect(b_page.locator(f"#helpful-{post.id}")).to_have_attribute("aria-pressed", "true")
+    expect(b_page.locator(f"#helpful-{post.id}")).to_have_attribute(
+        "aria-pressed", "true"
+    )
 
     expect(helpful).to_have_text("1")
     a_page.screenshot(path="/tmp/charter_thread.png", full_page=True)
     assert re.search(r"Helpful\s*1", a_page.locator(f"#actions-{post.id}").inner_text())
+
+
+def test_banner_falls_back_to_polling_when_the_socket_is_down(
+    live_daphne: str, browser_page: Page, make_user: Any
+) -> None:
+    base, page = live_daphne, browser_page
+    reader = make_user("ola")
+    writer = make_user("pia")
+    off_loop(lambda: services.follow_create(follower=reader, followee_id=writer.id))
+    # The websocket endpoint refuses every connection, as when Redis is down.
+    page.route_web_socket(re.compile(r".*/ws/feed/$"), lambda ws: ws.close(code=1011))
+    page.clock.install()
+    log_in(page, base, "ola")
+    page.goto(f"{base}/")
+    expect(page.locator("#feed-list")).to_have_attribute("data-live-state", "polling")
+
+    off_loop(
+        lambda: services.post_create(
+            author=writer, body="Posted while the socket was down"
+        )
+    )
+    page.clock.run_for(31_000)
+    button = page.locator("#new-posts").get_by_role("button", name="1 new post — show")
+    expect(button).to_be_visible()
+    button.click()
+    expect(
+        page.locator("article.post", has_text="Posted while the socket was down")
+    ).to_be_focused()
