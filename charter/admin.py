@@ -21,21 +21,23 @@ from .models import (
     Vote,
 )
 from .selectors import board_term_overlaps
-from .services import board_membership_grant
+from .services import board_membership_grant, board_membership_update
 
 
 class BoardMembershipForm(forms.ModelForm):
+    """Checks a term before the service records it, so errors show on the form."""
+
     class Meta:
         model = BoardMembership
         fields = ["user", "role", "starts_at", "ends_at"]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        user, starts_at, ends_at = (
-            data.get("user"),
-            data.get("starts_at"),
-            data.get("ends_at"),
-        )
+        editing = self.instance.pk is not None
+        # On change, user and start are read-only and come from the stored term.
+        user = self.instance.user if editing else data.get("user")
+        starts_at = self.instance.starts_at if editing else data.get("starts_at")
+        ends_at = data.get("ends_at")
         if user and starts_at:
             if ends_at is not None and ends_at <= starts_at:
                 self.add_error("ends_at", "The term must end after it starts.")
@@ -46,7 +48,8 @@ class BoardMembershipForm(forms.ModelForm):
                 exclude_pk=self.instance.pk,
             ):
                 self.add_error(
-                    "starts_at", f"{user} already has a board term in that period."
+                    "ends_at" if editing else "starts_at",
+                    f"{user} already has a board term in that period.",
                 )
         return data
 
@@ -117,12 +120,16 @@ class AmendmentCommentAdmin(ReadOnlyAdmin):
 
 @admin.register(BoardMembership)
 class BoardMembershipAdmin(admin.ModelAdmin):
-    """Administrators grant terms here; a new term goes through the service's checks."""
+    """Administrators grant and end terms here, through the logged services."""
 
+    form = BoardMembershipForm
     list_display = ["user", "role", "starts_at", "ends_at"]
     raw_id_fields = ["user"]
     search_fields = ["user__username"]
-    form = BoardMembershipForm
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # A term's holder and start are history; only its end and role may change.
+        return ["user", "starts_at"] if obj is not None else []
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # A term that existed stays on the public record; end it instead.
@@ -132,10 +139,19 @@ class BoardMembershipAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: BoardMembership, form: Any, change: bool
     ) -> None:
         if change:
-            super().save_model(request, obj, form, change)
+            board_membership_update(
+                membership=obj,
+                ends_at=obj.ends_at,
+                role=obj.role,
+                changed_by=request.user,
+            )
             return
         created = board_membership_grant(
-            user=obj.user, starts_at=obj.starts_at, ends_at=obj.ends_at, role=obj.role
+            user=obj.user,
+            starts_at=obj.starts_at,
+            ends_at=obj.ends_at,
+            role=obj.role,
+            granted_by=request.user,
         )
         obj.pk = created.pk
         obj._state.adding = False

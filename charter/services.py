@@ -161,14 +161,33 @@ def charter_genesis() -> CharterVersion:
         return CharterVersion.objects.get(number=1)
 
 
+def _term_payload(term: BoardMembership, change: str) -> dict[str, Any]:
+    return {
+        "change": change,
+        "member": term.user.username,
+        "role": term.role,
+        "starts_at": term.starts_at.isoformat(),
+        "ends_at": term.ends_at.isoformat() if term.ends_at else None,
+    }
+
+
+def _admin_actor(admin: Any | None) -> str:
+    return _actor(admin) if admin is not None else "system:admin"
+
+
 def board_membership_grant(
     *,
     user: Any,
     starts_at: datetime | None = None,
     ends_at: datetime | None = None,
     role: str = "",
+    granted_by: Any | None = None,
 ) -> BoardMembership:
-    """Give `user` a board term (an administrator's act); terms may not overlap."""
+    """Give `user` a board term (an administrator's act); terms may not overlap.
+
+    Who sits on the board decides every vote, so each grant is logged as
+    `board.term`.
+    """
     starts_at = starts_at or timezone.now()
     if ends_at is not None and ends_at <= starts_at:
         raise ValidationError({"ends_at": ["The term must end after it starts."]})
@@ -183,9 +202,62 @@ def board_membership_grant(
                     ]
                 }
             )
-        return BoardMembership.objects.create(
+        term = BoardMembership.objects.create(
             user=user, starts_at=starts_at, ends_at=ends_at, role=role.strip()[:100]
         )
+        ledger_append(
+            kind="board.term",
+            actor=_admin_actor(granted_by),
+            subject=f"user:{user.pk}",
+            payload=_term_payload(term, "granted"),
+            article=_board_article(),
+        )
+    return term
+
+
+def board_membership_update(
+    *,
+    membership: BoardMembership,
+    ends_at: datetime | None,
+    role: str,
+    changed_by: Any | None = None,
+) -> BoardMembership:
+    """Set when a term ends (e.g. a resignation) and its role; the start stays fixed.
+
+    Logged as `board.term`, so a term cut short during a vote is on the record.
+    """
+    with transaction.atomic():
+        term = (
+            BoardMembership.objects.select_for_update()
+            .select_related("user")
+            .get(pk=membership.pk)
+        )
+        if ends_at is not None and ends_at <= term.starts_at:
+            raise ValidationError({"ends_at": ["The term must end after it starts."]})
+        if board_term_overlaps(
+            user=term.user,
+            starts_at=term.starts_at,
+            ends_at=ends_at,
+            exclude_pk=term.pk,
+        ):
+            raise ValidationError(
+                {
+                    "ends_at": [
+                        "The longer term would overlap another term of this member."
+                    ]
+                }
+            )
+        term.ends_at = ends_at
+        term.role = role.strip()[:100]
+        term.save(update_fields=["ends_at", "role"])
+        ledger_append(
+            kind="board.term",
+            actor=_admin_actor(changed_by),
+            subject=f"user:{term.user_id}",
+            payload=_term_payload(term, "updated"),
+            article=_board_article(),
+        )
+    return term
 
 
 def _require_board(user: Any, action: str) -> None:

@@ -12,10 +12,11 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -40,6 +41,14 @@ def _amendment_or_404(amendment_id: int) -> Amendment:
         return selectors.amendment_get(amendment_id=amendment_id)
     except Amendment.DoesNotExist:
         raise Http404(f"There is no amendment #{amendment_id}.") from None
+
+
+def _sign_in_first(request: HttpRequest) -> HttpResponse:
+    """Send an anonymous visitor to the login page, or refuse if there is none."""
+    try:
+        return redirect_to_login(request.get_full_path())
+    except NoReverseMatch:
+        raise PermissionDenied("Sign in as a member of the oversight board.") from None
 
 
 def _version_context(version: CharterVersion) -> dict[str, Any]:
@@ -219,6 +228,8 @@ def amendments_page(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def amendment_new(request: HttpRequest) -> HttpResponse:
     """Board members draft the next version, starting from the latest adopted one."""
+    if request.method == "GET" and not request.user.is_authenticated:
+        return _sign_in_first(request)
     if not selectors.board_member_is(user=request.user):
         raise PermissionDenied(
             "Only sitting members of the oversight board can propose."

@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from accountability.models import LedgerEntry
 from charter.models import Amendment, BoardMembership, CharterVersion
+from charter.selectors import board_member_is
+from charter.services import board_membership_grant
 
 
 def test_charter_genesis_command_is_idempotent(db: Any) -> None:
@@ -70,3 +72,41 @@ def test_admin_grants_a_board_term_and_refuses_overlaps(
     assert again.status_code == 200
     assert b"already has a board term" in again.content
     assert BoardMembership.objects.count() == 1
+
+
+def test_board_terms_are_logged_and_admin_can_end_but_not_rewrite_them(
+    active_charter: Any, make_user: Any
+) -> None:
+    admin_user = make_user("root", is_staff=True, is_superuser=True)
+    member = make_user("member")
+    term = board_membership_grant(
+        user=member,
+        starts_at=timezone.now() - timedelta(days=10),
+        granted_by=admin_user,
+    )
+    granted = LedgerEntry.objects.get(kind="board.term")
+    assert granted.actor == f"user:{admin_user.pk}"
+    assert granted.payload["change"] == "granted" and granted.payload["ends_at"] is None
+
+    client = Client()
+    client.force_login(admin_user)
+    url = f"/admin/charter/boardmembership/{term.pk}/change/"
+    page = client.get(url)
+    assert b'name="starts_at_0"' not in page.content  # the start is history
+    end = timezone.now() - timedelta(minutes=1)
+    response = client.post(
+        url,
+        {
+            "role": "resigned",
+            "ends_at_0": end.strftime("%Y-%m-%d"),
+            "ends_at_1": end.strftime("%H:%M:%S"),
+            "user": make_user("intruder").pk,  # ignored: read-only on change
+        },
+    )
+    assert response.status_code == 302
+    term.refresh_from_db()
+    assert term.user_id == member.pk and term.role == "resigned"
+    assert term.ends_at is not None
+    updated = LedgerEntry.objects.filter(kind="board.term").order_by("-index").first()
+    assert updated is not None and updated.payload["change"] == "updated"
+    assert not board_member_is(user=member)

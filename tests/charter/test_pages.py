@@ -241,3 +241,12 @@ def test_charter_page_query_count_is_fixed(
 ) -> None:
     with django_assert_num_queries(3):
         assert client.get("/charter/").status_code == 200
+
+
+def test_anonymous_visitor_is_sent_to_sign_in_and_cannot_post(
+    client: Client, board: list[Any]
+) -> None:
+    response = client.get("/charter/amendments/new/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/?next=/charter/amendments/new/")
+    assert client.post("/charter/amendments/new/", {"title": "t"}).status_code == 403
