@@ -48,6 +48,11 @@ _KINDS: tuple[EntryKind, ...] = (
         "Voting on an amendment closed; the payload holds the tally and result.",
     ),
     EntryKind(
+        "board.term",
+        "An administrator appointed someone to the oversight board, or set when "
+        "their term ends.",
+    ),
+    EntryKind(
         "model.activated",
         "A ranking model version was put into use; the payload holds the hashes "
         "of the model and of the data it was trained on.",
