@@ -5,24 +5,50 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from .models import Block, Follow, Like, Mention, Mute, Notification, Post, Rating, Report, User
+from .models import (
+    Block,
+    Follow,
+    Like,
+    Mention,
+    Mute,
+    Notification,
+    Post,
+    Rating,
+    Report,
+    User,
+)
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    list_display = ["username", "display_name", "email", "is_moderator", "is_staff", "is_active"]
+    list_display = [
+        "username",
+        "display_name",
+        "email",
+        "is_moderator",
+        "is_staff",
+        "is_active",
+    ]
     list_filter = ["is_moderator", "is_staff", "is_active"]
     search_fields = ["username", "display_name", "email"]
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         ("Charter Social", {"fields": ("display_name", "bio", "is_moderator")}),
     )
 
 
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin):
-    list_display = ["id", "author", "short_body", "created_at", "like_count", "reply_count",
-                    "helpful_count", "unhelpful_count"]
+    list_display = [
+        "id",
+        "author",
+        "short_body",
+        "created_at",
+        "like_count",
+        "reply_count",
+        "helpful_count",
+        "unhelpful_count",
+    ]
     search_fields = ["body", "author__username"]
     date_hierarchy = "created_at"
     list_select_related = ["author"]

@@ -61,8 +61,12 @@ from .serializers import (
 )
 
 ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="The input needs changing; see detail."),
-    401: OpenApiResponse(ErrorSerializer, description="Sign in (token or session) first."),
+    400: OpenApiResponse(
+        ErrorSerializer, description="The input needs changing; see detail."
+    ),
+    401: OpenApiResponse(
+        ErrorSerializer, description="Sign in (token or session) first."
+    ),
     403: OpenApiResponse(ErrorSerializer, description="Not allowed for this account."),
     404: OpenApiResponse(ErrorSerializer, description="No such post or account."),
 }
@@ -86,7 +90,9 @@ class FeedAPIView(APIView):
     # header (session-only would answer 403, which hides how to sign in).
     authentication_classes = [TokenAuthentication, SessionAuthentication]
 
-    def parse(self, serializer_class: type[Serializer], request: Request) -> dict[str, Any]:
+    def parse(
+        self, serializer_class: type[Serializer], request: Request
+    ) -> dict[str, Any]:
         """Validated input of `serializer_class`, or a 400 naming the fields to fix."""
         serializer = serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -94,7 +100,7 @@ class FeedAPIView(APIView):
 
     def viewer(self, request: Request) -> User | None:
         user = request.user
-        return user if user.is_authenticated else None  # type: ignore[return-value]
+        return user if user.is_authenticated else None
 
     def me(self, request: Request) -> User:
         return request.user  # type: ignore[return-value]
@@ -118,7 +124,9 @@ class FeedAPIView(APIView):
 
     def post_data(self, viewer: User | None, post: Post) -> dict[str, Any]:
         reactions = (
-            selectors.viewer_reactions_for(viewer=viewer, posts=[post]) if viewer else None
+            selectors.viewer_reactions_for(viewer=viewer, posts=[post])
+            if viewer
+            else None
         )
         return PostSerializer(post, context={"reactions": reactions}).data
 
@@ -129,7 +137,7 @@ class FeedAPIView(APIView):
         }
 
 
-# Auth and the signed-in account -------------------------------------------------------------
+# Auth and the signed-in account -------------------------------------------------------
 
 
 class TokenView(FeedAPIView):
@@ -156,11 +164,15 @@ class TokenView(FeedAPIView):
     )
     def post(self, request: Request) -> Response:
         data = self.parse(TokenRequestSerializer, request)
-        user = authenticate(request._request, username=data["username"], password=data["password"])
+        user = authenticate(
+            request._request, username=data["username"], password=data["password"]
+        )
         if user is None:
             # One message for an unknown account and a wrong password, so the
             # endpoint cannot be used to find out which usernames exist.
-            raise DjangoValidationError("No account matches that username and password.")
+            raise DjangoValidationError(
+                "No account matches that username and password."
+            )
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key, "username": user.username})
 
@@ -273,7 +285,9 @@ class ExportView(FeedAPIView):
     )
     def get(self, request: Request) -> Response:
         response = Response(selectors.account_export(user=self.me(request)))
-        response["Content-Disposition"] = 'attachment; filename="charter-social-export.json"'
+        response["Content-Disposition"] = (
+            'attachment; filename="charter-social-export.json"'
+        )
         return response
 
 
@@ -307,10 +321,12 @@ class NotificationsReadView(FeedAPIView):
         responses={200: MarkedReadSerializer, **_errors(401)},
     )
     def post(self, request: Request) -> Response:
-        return Response({"marked": services.notifications_mark_read(user=self.me(request))})
+        return Response(
+            {"marked": services.notifications_mark_read(user=self.me(request))}
+        )
 
 
-# Posts and reactions ----------------------------------------------------------------------
+# Posts and reactions ------------------------------------------------------------------
 
 
 class PostListView(FeedAPIView):
@@ -323,7 +339,9 @@ class PostListView(FeedAPIView):
     def post(self, request: Request) -> Response:
         data = self.parse(PostCreateSerializer, request)
         me = self.me(request)
-        post = services.post_create(author=me, body=data["body"], parent_id=data.get("parent_id"))
+        post = services.post_create(
+            author=me, body=data["body"], parent_id=data.get("parent_id")
+        )
         return Response(self.post_data(me, post), status=status.HTTP_201_CREATED)
 
 
@@ -417,11 +435,13 @@ class ReportView(FeedAPIView):
     )
     def post(self, request: Request, post_id: int) -> Response:
         data = self.parse(ReportCreateSerializer, request)
-        report = services.report_create(reporter=self.me(request), post_id=post_id, **data)
+        report = services.report_create(
+            reporter=self.me(request), post_id=post_id, **data
+        )
         return Response(ReportSerializer(report).data, status=status.HTTP_201_CREATED)
 
 
-# Timelines ------------------------------------------------------------------------------
+# Timelines ----------------------------------------------------------------------------
 
 
 class HomeTimelineView(FeedAPIView):
@@ -434,7 +454,9 @@ class HomeTimelineView(FeedAPIView):
         responses={200: TimelineSerializer, **_errors(400, 401)},
     )
     def get(self, request: Request) -> Response:
-        page = selectors.timeline_home(viewer=self.me(request), **self.page_args(request))
+        page = selectors.timeline_home(
+            viewer=self.me(request), **self.page_args(request)
+        )
         return self.page_response(request, page)
 
 
@@ -446,7 +468,9 @@ class PublicTimelineView(FeedAPIView):
         responses={200: TimelineSerializer, **_errors(400)},
     )
     def get(self, request: Request) -> Response:
-        page = selectors.timeline_public(viewer=self.viewer(request), **self.page_args(request))
+        page = selectors.timeline_public(
+            viewer=self.viewer(request), **self.page_args(request)
+        )
         return self.page_response(request, page)
 
 
@@ -460,11 +484,13 @@ class UserPostsView(FeedAPIView):
     def get(self, request: Request, username: str) -> Response:
         viewer = self.viewer(request)
         author = selectors.user_get_for_viewer(viewer=viewer, username=username)
-        page = selectors.timeline_profile(viewer=viewer, author=author, **self.page_args(request))
+        page = selectors.timeline_profile(
+            viewer=viewer, author=author, **self.page_args(request)
+        )
         return self.page_response(request, page)
 
 
-# Profiles and relations -------------------------------------------------------------------
+# Profiles and relations ---------------------------------------------------------------
 
 
 class ProfileView(FeedAPIView):
@@ -588,7 +614,7 @@ class MuteView(RelationView):
         return self.relationship(request, other, status.HTTP_200_OK)
 
 
-# Search --------------------------------------------------------------------------------------
+# Search -------------------------------------------------------------------------------
 
 SEARCH_TYPES = ("posts", "users")
 
@@ -599,7 +625,9 @@ class SearchView(FeedAPIView):
         summary="Search posts (full text on PostgreSQL) or accounts",
         parameters=[
             OpenApiParameter("q", str, required=True, description="2..200 characters."),
-            OpenApiParameter("type", str, enum=list(SEARCH_TYPES), description="Default posts."),
+            OpenApiParameter(
+                "type", str, enum=list(SEARCH_TYPES), description="Default posts."
+            ),
         ],
         responses={
             200: PolymorphicProxySerializer(
@@ -619,13 +647,22 @@ class SearchView(FeedAPIView):
         if kind == "users":
             users = selectors.users_search(viewer=viewer, query=query)
             return Response(
-                {"type": "users", "results": UserSummarySerializer(users, many=True).data}
+                {
+                    "type": "users",
+                    "results": UserSummarySerializer(users, many=True).data,
+                }
             )
         posts = selectors.posts_search(viewer=viewer, query=query)
-        reactions = selectors.viewer_reactions_for(viewer=viewer, posts=posts) if viewer else None
+        reactions = (
+            selectors.viewer_reactions_for(viewer=viewer, posts=posts)
+            if viewer
+            else None
+        )
         return Response(
             {
                 "type": "posts",
-                "results": PostSerializer(posts, many=True, context={"reactions": reactions}).data,
+                "results": PostSerializer(
+                    posts, many=True, context={"reactions": reactions}
+                ).data,
             }
         )

@@ -13,7 +13,9 @@ urlpatterns = [
     path("me/export/", api.ExportView.as_view(), name="export"),
     path("me/notifications/", api.NotificationsView.as_view(), name="notifications"),
     path(
-        "me/notifications/read/", api.NotificationsReadView.as_view(), name="notifications_read"
+        "me/notifications/read/",
+        api.NotificationsReadView.as_view(),
+        name="notifications_read",
     ),
     path("posts/", api.PostListView.as_view(), name="posts"),
     path("posts/<int:post_id>/", api.PostDetailView.as_view(), name="post"),

@@ -1,15 +1,17 @@
 """Live feed over a websocket at /ws/feed/ (signed-in accounts only).
 
 Server -> client events (JSON objects with an "event" key):
-  {"event": "new_post", "post_id", "author", "is_reply"}   a followed account (or you) posted
-  {"event": "notification", "notification_id", "kind", "actor", "post_id"}
-  {"event": "counts", "post_id", "like_count", "reply_count", "helpful_count",
-   "unhelpful_count"}                                       a post in a watched thread changed
-  {"event": "thread_reply", "post_id", "parent_id", "reply_count"}
-  {"event": "follows_changed", "author_id", "following"}   (another tab) followed/unfollowed
-  {"event": "mutes_changed", "author_id", "muted"}
-  {"event": "watching" | "unwatched", "post_id", "root_id"} acknowledges an action
-  {"event": "error", "detail"}                              a bad client message
+  new_post         {"post_id", "author", "is_reply"}: a followed account (or you)
+                   posted; show a "new posts" banner, never insert it unasked
+  notification     {"notification_id", "kind", "actor", "post_id"}
+  counts           {"post_id", "like_count", "reply_count", "helpful_count",
+                   "unhelpful_count"}: a post in a watched thread changed
+  thread_reply     {"post_id", "parent_id", "reply_count"}: a reply in a watched thread
+  follows_changed  {"author_id", "following"}: this account (maybe in another tab)
+                   followed or unfollowed
+  mutes_changed    {"author_id", "muted"}
+  watching / unwatched  {"post_id", "root_id"}: acknowledges an action
+  error            {"detail"}: a bad client message; the socket stays open
 
 Client -> server actions:
   {"action": "watch_thread", "post_id": N}    live counts and replies for N's thread
@@ -40,8 +42,12 @@ MAX_WATCHED_THREADS = 50
 def _initial_state(user: User) -> tuple[list[int], set[int], set[int]]:
     followed = selectors.followed_ids(user=user)
     muted = set(Mute.objects.filter(muter=user).values_list("muted_id", flat=True))
-    blocked = set(Block.objects.filter(blocker=user).values_list("blocked_id", flat=True))
-    blocked |= set(Block.objects.filter(blocked=user).values_list("blocker_id", flat=True))
+    blocked = set(
+        Block.objects.filter(blocker=user).values_list("blocked_id", flat=True)
+    )
+    blocked |= set(
+        Block.objects.filter(blocked=user).values_list("blocker_id", flat=True)
+    )
     return followed, muted, blocked
 
 
@@ -74,7 +80,9 @@ class FeedConsumer(AsyncJsonWebsocketConsumer):
         # Join the private group before reading follows, so a follow made in
         # between is delivered as follows.changed instead of being missed.
         await self._join(events.group_for_user(user.id))
-        followed, self.muted, self.blocked = await database_sync_to_async(_initial_state)(user)
+        followed, self.muted, self.blocked = await database_sync_to_async(
+            _initial_state
+        )(user)
         for author_id in [user.id, *followed]:
             await self._join(events.group_for_author(author_id))
         # Accept only once subscribed: an open socket means nothing is missed.
@@ -94,7 +102,9 @@ class FeedConsumer(AsyncJsonWebsocketConsumer):
 
     # Client actions -----------------------------------------------------------------
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None
+    ) -> None:
         if text_data is None:
             await self._error("Send actions as JSON text frames.")
             return
@@ -107,7 +117,9 @@ class FeedConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict):
-            await self._error('Send an object such as {"action": "watch_thread", "post_id": 1}.')
+            await self._error(
+                'Send an object such as {"action": "watch_thread", "post_id": 1}.'
+            )
             return
         action = content.get("action")
         post_id = content.get("post_id")
@@ -133,7 +145,9 @@ class FeedConsumer(AsyncJsonWebsocketConsumer):
             return
         self.watched[root_id] = self.watched.get(root_id, 0) + 1
         await self._join(events.group_for_thread(root_id))
-        await self.send_json({"event": "watching", "post_id": post_id, "root_id": root_id})
+        await self.send_json(
+            {"event": "watching", "post_id": post_id, "root_id": root_id}
+        )
 
     async def _unwatch(self, post_id: int) -> None:
         root_id = post_id if post_id in self.watched else None
@@ -146,12 +160,14 @@ class FeedConsumer(AsyncJsonWebsocketConsumer):
         if self.watched[root_id] <= 0:
             del self.watched[root_id]
             await self._leave(events.group_for_thread(root_id))
-        await self.send_json({"event": "unwatched", "post_id": post_id, "root_id": root_id})
+        await self.send_json(
+            {"event": "unwatched", "post_id": post_id, "root_id": root_id}
+        )
 
     async def _error(self, detail: str) -> None:
         await self.send_json({"event": "error", "detail": detail})
 
-    # Channel-layer messages (types sent by feed.services via feed.events) ---------------
+    # Channel-layer messages (types sent by feed.services via feed.events) -------------
 
     async def post_created(self, message: dict[str, Any]) -> None:
         author_id = message["author_id"]
@@ -174,7 +190,11 @@ class FeedConsumer(AsyncJsonWebsocketConsumer):
         elif author_id != self.user.id:
             await self._leave(group)
         await self.send_json(
-            {"event": "follows_changed", "author_id": author_id, "following": message["following"]}
+            {
+                "event": "follows_changed",
+                "author_id": author_id,
+                "following": message["following"],
+            }
         )
 
     async def mutes_changed(self, message: dict[str, Any]) -> None:
@@ -184,7 +204,11 @@ class FeedConsumer(AsyncJsonWebsocketConsumer):
         else:
             self.muted.discard(author_id)
         await self.send_json(
-            {"event": "mutes_changed", "author_id": author_id, "muted": message["muted"]}
+            {
+                "event": "mutes_changed",
+                "author_id": author_id,
+                "muted": message["muted"],
+            }
         )
 
     async def notification_created(self, message: dict[str, Any]) -> None:

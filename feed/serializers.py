@@ -22,7 +22,7 @@ RATING_CHOICES = ["helpful", "unhelpful"]
 
 
 class TextField(serializers.CharField):
-    """A CharField that refuses numbers and booleans instead of turning them into text."""
+    """A CharField that refuses numbers and booleans rather than stringify them."""
 
     default_error_messages = {"invalid": "Send this as a JSON string."}
 
@@ -36,7 +36,9 @@ class ErrorSerializer(serializers.Serializer):
     """The one error shape of the API (see charter_social.api_errors)."""
 
     detail = serializers.CharField(help_text="What went wrong and what to change.")
-    errors = serializers.DictField(
+    # The serializer metaclass moves declared fields off the class, so this name
+    # does not shadow Serializer.errors at runtime; only the type checker sees both.
+    errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text="Per-field messages, when the problem is in named fields.",
@@ -118,7 +120,9 @@ class NotificationListSerializer(serializers.Serializer):
 
 
 class MarkedReadSerializer(serializers.Serializer):
-    marked = serializers.IntegerField(help_text="How many notifications changed to read.")
+    marked = serializers.IntegerField(
+        help_text="How many notifications changed to read."
+    )
 
 
 # Posts ------------------------------------------------------------------------------
@@ -127,7 +131,9 @@ class MarkedReadSerializer(serializers.Serializer):
 class PostCreateSerializer(serializers.Serializer):
     # Emptiness and length are the service's rules; only the type is checked here.
     body = TextField(
-        allow_blank=True, trim_whitespace=False, help_text=f"At most {POST_MAX_LENGTH} characters."
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text=f"At most {POST_MAX_LENGTH} characters.",
     )
     parent_id = serializers.IntegerField(
         required=False, allow_null=True, help_text="The post this one replies to."
@@ -191,7 +197,8 @@ class PostSerializer(serializers.Serializer):
 class TimelineSerializer(serializers.Serializer):
     results = PostSerializer(many=True)
     next = serializers.CharField(
-        allow_null=True, help_text="Pass as ?cursor= for the next (older) page; null at the end."
+        allow_null=True,
+        help_text="Pass as ?cursor= for the next (older) page; null at the end.",
     )
 
 
@@ -220,7 +227,7 @@ class ReportSerializer(serializers.ModelSerializer[Report]):
         fields = ["id", "post_id", "reason", "details", "status", "created_at"]
 
 
-# Profiles and relations ------------------------------------------------------------------
+# Profiles and relations ---------------------------------------------------------------
 
 
 class RelationshipSerializer(serializers.Serializer):
@@ -247,7 +254,9 @@ class ProfileSerializer(serializers.Serializer):
 
 class FollowPrioritySerializer(serializers.Serializer):
     priority = serializers.IntegerField(
-        min_value=-2, max_value=2, help_text="How much this account matters to you, -2..2."
+        min_value=-2,
+        max_value=2,
+        help_text="How much this account matters to you, -2..2.",
     )
 
 

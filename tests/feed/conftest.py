@@ -30,7 +30,9 @@ def client_for(db: Any) -> Callable[[User], APIClient]:
 def make_post(db: Any) -> Callable[..., Post]:
     counter = {"n": 0}
 
-    def _post(author: User, body: str | None = None, parent: Post | None = None) -> Post:
+    def _post(
+        author: User, body: str | None = None, parent: Post | None = None
+    ) -> Post:
         counter["n"] += 1
         return services.post_create(
             author=author,

@@ -17,15 +17,21 @@ pytestmark = pytest.mark.django_db
 
 
 def post_json(client: APIClient, url: str, data: object, method: str = "post"):
-    return getattr(client, method)(url, data=json.dumps(data), content_type="application/json")
+    return getattr(client, method)(
+        url, data=json.dumps(data), content_type="application/json"
+    )
 
 
-# Auth -----------------------------------------------------------------------------------
+# Auth ---------------------------------------------------------------------------------
 
 
 def test_token_is_issued_for_correct_credentials_and_works(api_client, make_user):
     make_user("alice")
-    response = post_json(api_client, "/api/auth/token/", {"username": "alice", "password": "correct-horse-42"})
+    response = post_json(
+        api_client,
+        "/api/auth/token/",
+        {"username": "alice", "password": "correct-horse-42"},
+    )
     assert response.status_code == 200
     token = response.json()["token"]
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
@@ -34,8 +40,14 @@ def test_token_is_issued_for_correct_credentials_and_works(api_client, make_user
 
 def test_token_errors_do_not_reveal_which_usernames_exist(api_client, make_user):
     make_user("alice")
-    wrong_password = post_json(api_client, "/api/auth/token/", {"username": "alice", "password": "nope-nope-1"})
-    unknown_user = post_json(api_client, "/api/auth/token/", {"username": "nobody", "password": "nope-nope-1"})
+    wrong_password = post_json(
+        api_client, "/api/auth/token/", {"username": "alice", "password": "nope-nope-1"}
+    )
+    unknown_user = post_json(
+        api_client,
+        "/api/auth/token/",
+        {"username": "nobody", "password": "nope-nope-1"},
+    )
     assert wrong_password.status_code == unknown_user.status_code == 400
     assert wrong_password.json() == unknown_user.json()
     assert "username and password" in wrong_password.json()["detail"]
@@ -61,7 +73,11 @@ def test_signup_creates_account_and_returns_token(api_client):
     response = post_json(
         api_client,
         "/api/auth/signup/",
-        {"username": "newbie", "password": "a-long-passphrase-9", "display_name": "New Bie"},
+        {
+            "username": "newbie",
+            "password": "a-long-passphrase-9",
+            "display_name": "New Bie",
+        },
     )
     assert response.status_code == 201, response.json()
     body = response.json()
@@ -79,19 +95,32 @@ def test_signup_creates_account_and_returns_token(api_client):
         ({"username": "newbie", "password": "password"}, "password"),
         ({"username": "newbie"}, "password"),
         ({"username": 12345, "password": "a-long-passphrase-9"}, "username"),
-        ({"username": "newbie", "password": "a-long-passphrase-9", "email": "not-an-email"}, "email"),
+        (
+            {
+                "username": "newbie",
+                "password": "a-long-passphrase-9",
+                "email": "not-an-email",
+            },
+            "email",
+        ),
     ],
 )
 def test_signup_rejects_bad_input_with_field_message(api_client, payload, field):
     response = post_json(api_client, "/api/auth/signup/", payload)
     assert response.status_code == 400
     assert field in response.json()["errors"]
-    assert not User.objects.filter(username__iexact=str(payload.get("username"))).exists()
+    assert not User.objects.filter(
+        username__iexact=str(payload.get("username"))
+    ).exists()
 
 
 def test_signup_refuses_taken_username_in_any_case(api_client, make_user):
     make_user("alice")
-    response = post_json(api_client, "/api/auth/signup/", {"username": "ALICE", "password": "a-long-passphrase-9"})
+    response = post_json(
+        api_client,
+        "/api/auth/signup/",
+        {"username": "ALICE", "password": "a-long-passphrase-9"},
+    )
     assert response.status_code == 400
     assert "taken" in response.json()["detail"]
 
@@ -104,7 +133,9 @@ def test_me_requires_sign_in(api_client):
 
 def test_profile_patch_changes_only_given_fields(client_for, make_user):
     alice = make_user("alice", bio="old bio")
-    response = post_json(client_for(alice), "/api/me/", {"display_name": "Alice A."}, method="patch")
+    response = post_json(
+        client_for(alice), "/api/me/", {"display_name": "Alice A."}, method="patch"
+    )
     assert response.status_code == 200
     alice.refresh_from_db()
     assert (alice.display_name, alice.bio) == ("Alice A.", "old bio")
@@ -112,7 +143,12 @@ def test_profile_patch_changes_only_given_fields(client_for, make_user):
 
 def test_profile_patch_rejects_long_bio_and_keeps_old_values(client_for, make_user):
     alice = make_user("alice", bio="old bio")
-    response = post_json(client_for(alice), "/api/me/", {"display_name": "X", "bio": "b" * 301}, method="patch")
+    response = post_json(
+        client_for(alice),
+        "/api/me/",
+        {"display_name": "X", "bio": "b" * 301},
+        method="patch",
+    )
     assert response.status_code == 400
     assert "300" in response.json()["errors"]["bio"][0]
     alice.refresh_from_db()
@@ -122,10 +158,18 @@ def test_profile_patch_rejects_long_bio_and_keeps_old_values(client_for, make_us
 def test_password_change_checks_old_password(client_for, make_user):
     alice = make_user("alice")
     client = client_for(alice)
-    wrong = post_json(client, "/api/me/password/", {"old_password": "nope", "new_password": "another-long-one-7"})
+    wrong = post_json(
+        client,
+        "/api/me/password/",
+        {"old_password": "nope", "new_password": "another-long-one-7"},
+    )
     assert wrong.status_code == 400
     assert "old_password" in wrong.json()["errors"]
-    ok = post_json(client, "/api/me/password/", {"old_password": "correct-horse-42", "new_password": "another-long-one-7"})
+    ok = post_json(
+        client,
+        "/api/me/password/",
+        {"old_password": "correct-horse-42", "new_password": "another-long-one-7"},
+    )
     assert ok.status_code == 204
     alice.refresh_from_db()
     assert alice.check_password("another-long-one-7")
@@ -135,7 +179,11 @@ def test_password_change_keeps_the_session_signed_in(make_user):
     alice = make_user("alice")
     client = APIClient()
     client.force_login(alice)
-    response = post_json(client, "/api/me/password/", {"old_password": "correct-horse-42", "new_password": "another-long-one-7"})
+    response = post_json(
+        client,
+        "/api/me/password/",
+        {"old_password": "correct-horse-42", "new_password": "another-long-one-7"},
+    )
     assert response.status_code == 204
     assert client.get("/api/me/").status_code == 200
 
@@ -171,7 +219,9 @@ def test_account_delete_needs_the_password(client_for, make_user):
     assert User.objects.filter(id=alice.id).exists()
     missing = client.delete("/api/me/")
     assert missing.status_code == 400
-    ok = post_json(client, "/api/me/", {"password": "correct-horse-42"}, method="delete")
+    ok = post_json(
+        client, "/api/me/", {"password": "correct-horse-42"}, method="delete"
+    )
     assert ok.status_code == 204
     assert not User.objects.filter(id=alice.id).exists()
 
@@ -189,17 +239,21 @@ def test_notifications_list_and_mark_read(client_for, make_user, make_post):
     assert client.get("/api/me/").json()["unread_notifications"] == 0
 
 
-# Posts ----------------------------------------------------------------------------------
+# Posts --------------------------------------------------------------------------------
 
 
 def test_create_post_returns_full_representation(client_for, make_user):
     alice = make_user("alice", display_name="Alice")
-    response = post_json(client_for(alice), "/api/posts/", {"body": "<b>hi</b> https://example.org"})
+    response = post_json(
+        client_for(alice), "/api/posts/", {"body": "<b>hi</b> https://example.org"}
+    )
     assert response.status_code == 201
     data = response.json()
     assert data["author"] == {"username": "alice", "display_name": "Alice"}
     assert data["body"] == "<b>hi</b> https://example.org"
-    assert data["body_html"].startswith("&lt;b&gt;hi&lt;/b&gt; <a href=\"https://example.org\"")
+    assert data["body_html"].startswith(
+        '&lt;b&gt;hi&lt;/b&gt; <a href="https://example.org"'
+    )
     assert data["parent_id"] is None
     assert data["root_id"] == data["id"]
     assert data["counts"] == {"likes": 0, "replies": 0, "helpful": 0, "unhelpful": 0}
@@ -219,7 +273,9 @@ def test_create_post_returns_full_representation(client_for, make_user):
         ("nul\x00char", "Null"),
     ],
 )
-def test_create_post_rejects_bad_bodies_and_writes_nothing(client_for, make_user, body, message):
+def test_create_post_rejects_bad_bodies_and_writes_nothing(
+    client_for, make_user, body, message
+):
     response = post_json(client_for(make_user()), "/api/posts/", {"body": body})
     assert response.status_code == 400
     assert message.lower() in response.json()["detail"].lower()
@@ -256,7 +312,12 @@ def test_writing_while_signed_out_is_refused(api_client, make_user, make_post):
     attempts = [
         post_json(api_client, "/api/posts/", {"body": "hello"}),
         api_client.post(f"/api/posts/{post.id}/like/"),
-        post_json(api_client, f"/api/posts/{post.id}/rating/", {"value": "helpful"}, method="put"),
+        post_json(
+            api_client,
+            f"/api/posts/{post.id}/rating/",
+            {"value": "helpful"},
+            method="put",
+        ),
         api_client.delete(f"/api/posts/{post.id}/"),
         api_client.post("/api/users/citizen1/follow/"),
     ]
@@ -267,14 +328,18 @@ def test_writing_while_signed_out_is_refused(api_client, make_user, make_post):
 
 
 def test_reply_to_unknown_post_is_404_and_writes_nothing(client_for, make_user):
-    response = post_json(client_for(make_user()), "/api/posts/", {"body": "hi", "parent_id": 999999})
+    response = post_json(
+        client_for(make_user()), "/api/posts/", {"body": "hi", "parent_id": 999999}
+    )
     assert response.status_code == 404
     assert response.json()["detail"] == "No such post."
     assert not Post.objects.exists()
 
 
 def test_reply_with_non_numeric_parent_is_400(client_for, make_user):
-    response = post_json(client_for(make_user()), "/api/posts/", {"body": "hi", "parent_id": "abc"})
+    response = post_json(
+        client_for(make_user()), "/api/posts/", {"body": "hi", "parent_id": "abc"}
+    )
     assert response.status_code == 400
     assert "parent_id" in response.json()["errors"]
 
@@ -283,12 +348,21 @@ def test_reply_points_at_thread_root(client_for, make_user, make_post):
     alice, bob = make_user("alice"), make_user("bob")
     root = make_post(alice)
     first = make_post(bob, parent=root)
-    response = post_json(client_for(alice), "/api/posts/", {"body": "deeper", "parent_id": first.id})
+    response = post_json(
+        client_for(alice), "/api/posts/", {"body": "deeper", "parent_id": first.id}
+    )
     assert response.status_code == 201
-    assert (response.json()["parent_id"], response.json()["root_id"]) == (first.id, root.id)
+    assert (response.json()["parent_id"], response.json()["root_id"]) == (
+        first.id,
+        root.id,
+    )
     thread = client_for(bob).get(f"/api/posts/{first.id}/thread/").json()
     assert thread["root_id"] == root.id
-    assert [p["id"] for p in thread["results"]] == [root.id, first.id, response.json()["id"]]
+    assert [p["id"] for p in thread["results"]] == [
+        root.id,
+        first.id,
+        response.json()["id"],
+    ]
 
 
 def test_unknown_post_is_404_with_message(api_client):
@@ -338,7 +412,12 @@ def test_rating_is_one_per_user_and_changeable(client_for, make_user, make_post)
     assert first.json()["counts"]["helpful"] == 1
     assert first.json()["viewer"]["rating"] == "helpful"
     changed = post_json(client, url, {"value": "unhelpful"}, method="put")
-    assert changed.json()["counts"] == {"likes": 0, "replies": 0, "helpful": 0, "unhelpful": 1}
+    assert changed.json()["counts"] == {
+        "likes": 0,
+        "replies": 0,
+        "helpful": 0,
+        "unhelpful": 1,
+    }
     assert Rating.objects.count() == 1
     removed = client.delete(url)
     assert removed.status_code == 200 and removed.json()["viewer"]["rating"] is None
@@ -348,7 +427,12 @@ def test_rating_is_one_per_user_and_changeable(client_for, make_user, make_post)
 @pytest.mark.parametrize("value", ["great", 1, None, True, ""])
 def test_rating_with_bad_value_is_400(client_for, make_user, make_post, value):
     post = make_post(make_user("alice"))
-    response = post_json(client_for(make_user("bob")), f"/api/posts/{post.id}/rating/", {"value": value}, method="put")
+    response = post_json(
+        client_for(make_user("bob")),
+        f"/api/posts/{post.id}/rating/",
+        {"value": value},
+        method="put",
+    )
     assert response.status_code == 400
     assert "value" in response.json()["errors"]
     assert not Rating.objects.exists()
@@ -357,7 +441,12 @@ def test_rating_with_bad_value_is_400(client_for, make_user, make_post, value):
 def test_rating_own_post_is_refused(client_for, make_user, make_post):
     alice = make_user("alice")
     post = make_post(alice)
-    response = post_json(client_for(alice), f"/api/posts/{post.id}/rating/", {"value": "helpful"}, method="put")
+    response = post_json(
+        client_for(alice),
+        f"/api/posts/{post.id}/rating/",
+        {"value": "helpful"},
+        method="put",
+    )
     assert response.status_code == 400
     assert "own" in response.json()["detail"]
 
@@ -376,7 +465,7 @@ def test_report_once_with_a_valid_reason(client_for, make_user, make_post):
     assert Report.objects.count() == 1
 
 
-# Timelines ------------------------------------------------------------------------------
+# Timelines ----------------------------------------------------------------------------
 
 
 def test_home_requires_sign_in(api_client):
@@ -444,10 +533,16 @@ def test_public_timeline_pages_with_cursor(api_client, make_user, make_post):
     first = api_client.get("/api/timelines/public/?limit=2").json()
     assert [p["id"] for p in first["results"]] == [posts[4].id, posts[3].id]
     assert first["results"][0]["viewer"] is None
-    second = api_client.get(f"/api/timelines/public/?limit=2&cursor={first['next']}").json()
-    third = api_client.get(f"/api/timelines/public/?limit=2&cursor={second['next']}").json()
+    second = api_client.get(
+        f"/api/timelines/public/?limit=2&cursor={first['next']}"
+    ).json()
+    third = api_client.get(
+        f"/api/timelines/public/?limit=2&cursor={second['next']}"
+    ).json()
     assert [p["id"] for p in second["results"] + third["results"]] == [
-        posts[2].id, posts[1].id, posts[0].id
+        posts[2].id,
+        posts[1].id,
+        posts[0].id,
     ]
     assert third["next"] is None
 
@@ -461,7 +556,7 @@ def test_user_posts_timeline_and_unknown_user(api_client, make_user, make_post):
     assert api_client.get("/api/users/nobody/posts/").status_code == 404
 
 
-# Profiles and relations ---------------------------------------------------------------------
+# Profiles and relations ---------------------------------------------------------------
 
 
 def test_profile_shows_stats_and_relationship(client_for, make_user, make_post):
@@ -505,7 +600,9 @@ def test_follow_priority(client_for, make_user):
     assert Follow.objects.get().priority == 2
 
 
-def test_blocked_account_cannot_see_reply_to_or_follow_the_blocker(client_for, make_user, make_post):
+def test_blocked_account_cannot_see_reply_to_or_follow_the_blocker(
+    client_for, make_user, make_post
+):
     alice, bob = make_user("alice"), make_user("bob")
     services.follow_create(follower=bob, followee_id=alice.id)
     post = make_post(alice, "alice speaks")
@@ -517,7 +614,9 @@ def test_blocked_account_cannot_see_reply_to_or_follow_the_blocker(client_for, m
     assert bob_client.get(f"/api/posts/{post.id}/").status_code == 404
     public = bob_client.get("/api/timelines/public/").json()["results"]
     assert post.id not in [p["id"] for p in public]
-    reply = post_json(bob_client, "/api/posts/", {"body": "let me in", "parent_id": post.id})
+    reply = post_json(
+        bob_client, "/api/posts/", {"body": "let me in", "parent_id": post.id}
+    )
     assert reply.status_code in (403, 404)
     follow = bob_client.post("/api/users/alice/follow/")
     assert follow.status_code == 403 and follow.json()["detail"]
@@ -546,10 +645,12 @@ def test_muted_account_vanishes_from_home_and_public(client_for, make_user, make
         assert post.id not in [p["id"] for p in client.get(url).json()["results"]]
     assert client.post("/api/users/bob/mute/").status_code == 400
     client.delete("/api/users/bob/mute/")
-    assert post.id in [p["id"] for p in client.get("/api/timelines/home/").json()["results"]]
+    assert post.id in [
+        p["id"] for p in client.get("/api/timelines/home/").json()["results"]
+    ]
 
 
-# Search ------------------------------------------------------------------------------------
+# Search -------------------------------------------------------------------------------
 
 
 def test_search_posts_and_users(api_client, make_user, make_post):
@@ -560,22 +661,32 @@ def test_search_posts_and_users(api_client, make_user, make_post):
     assert posts["type"] == "posts"
     assert [p["id"] for p in posts["results"]] == [hit.id]
     users = api_client.get("/api/search/?q=garden&type=users").json()
-    assert users == {"type": "users", "results": [{"username": "alice", "display_name": "Alice Gardener", "bio": ""}]}
+    assert users == {
+        "type": "users",
+        "results": [{"username": "alice", "display_name": "Alice Gardener", "bio": ""}],
+    }
 
 
-@pytest.mark.parametrize(("query", "field"), [("q=a", "q"), ("", "q"), ("q=ok&type=tags", "type"), ("q=" + "x" * 201, "q")])
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("q=a", "q"), ("", "q"), ("q=ok&type=tags", "type"), ("q=" + "x" * 201, "q")],
+)
 def test_search_bad_input_is_400(api_client, query, field):
     response = api_client.get(f"/api/search/?{query}")
     assert response.status_code == 400
     assert field in response.json()["errors"]
 
 
-# Schema -------------------------------------------------------------------------------------
+# Schema -------------------------------------------------------------------------------
 
 
 def test_openapi_schema_validates_without_warnings(tmp_path):
     call_command(
-        "spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml")
+        "spectacular",
+        "--validate",
+        "--fail-on-warn",
+        "--file",
+        str(tmp_path / "schema.yaml"),
     )
 
 
@@ -585,18 +696,38 @@ def test_openapi_schema_documents_feed_requests_and_responses(api_client):
     schema = json.loads(response.content)
     paths = schema["paths"]
     create = paths["/api/posts/"]["post"]
-    assert create["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("PostCreateRequest")
+    assert create["requestBody"]["content"]["application/json"]["schema"][
+        "$ref"
+    ].endswith("PostCreateRequest")
     assert set(create["responses"]) >= {"201", "400", "401"}
-    for path in ("/api/timelines/home/", "/api/timelines/public/", "/api/users/{username}/posts/"):
-        assert paths[path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("Timeline")
+    for path in (
+        "/api/timelines/home/",
+        "/api/timelines/public/",
+        "/api/users/{username}/posts/",
+    ):
+        assert paths[path]["get"]["responses"]["200"]["content"]["application/json"][
+            "schema"
+        ]["$ref"].endswith("Timeline")
     post_schema = schema["components"]["schemas"]["Post"]["properties"]
-    assert {"id", "author", "body", "body_html", "parent_id", "root_id", "created_at", "counts", "viewer"} <= set(post_schema)
+    assert {
+        "id",
+        "author",
+        "body",
+        "body_html",
+        "parent_id",
+        "root_id",
+        "created_at",
+        "counts",
+        "viewer",
+    } <= set(post_schema)
 
 
 def test_no_notification_for_own_activity(client_for, make_user, make_post):
     alice = make_user("alice")
     post = make_post(alice, "talking to @alice myself")
-    post_json(client_for(alice), "/api/posts/", {"body": "me again", "parent_id": post.id})
+    post_json(
+        client_for(alice), "/api/posts/", {"body": "me again", "parent_id": post.id}
+    )
     assert not Notification.objects.exists()
 
 

@@ -44,7 +44,8 @@ def create_user(username: str) -> User:
 def session_cookie_for(user: User) -> bytes:
     client = Client()
     client.force_login(user)
-    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
+    name = settings.SESSION_COOKIE_NAME
+    return f"{name}={client.cookies[name].value}".encode()
 
 
 async def connect(user: User | None) -> WebsocketCommunicator:
@@ -65,12 +66,17 @@ async def test_anonymous_socket_is_closed_with_4401() -> None:
     communicator = WebsocketCommunicator(application, "/ws/feed/", headers=[ORIGIN])
     connected, _ = await communicator.connect(timeout=TIMEOUT)
     assert connected
-    assert await communicator.receive_output(timeout=TIMEOUT) == {"type": "websocket.close", "code": 4401}
+    assert await communicator.receive_output(timeout=TIMEOUT) == {
+        "type": "websocket.close",
+        "code": 4401,
+    }
 
 
 async def test_followed_authors_post_arrives_only_after_commit() -> None:
     alice, bob = await create_user("alice"), await create_user("bob")
-    await database_sync_to_async(services.follow_create)(follower=alice, followee_id=bob.id)
+    await database_sync_to_async(services.follow_create)(
+        follower=alice, followee_id=bob.id
+    )
     communicator = await connect(alice)
 
     def post_then_roll_back() -> None:
@@ -83,9 +89,14 @@ async def test_followed_authors_post_arrives_only_after_commit() -> None:
     assert await communicator.receive_nothing(timeout=0.5)
     assert not await database_sync_to_async(Post.objects.exists)()
 
-    post = await database_sync_to_async(services.post_create)(author=bob, body="for real")
+    post = await database_sync_to_async(services.post_create)(
+        author=bob, body="for real"
+    )
     assert await receive(communicator) == {
-        "event": "new_post", "post_id": post.id, "author": "bob", "is_reply": False
+        "event": "new_post",
+        "post_id": post.id,
+        "author": "bob",
+        "is_reply": False,
     }
     await communicator.disconnect()
 
@@ -93,14 +104,18 @@ async def test_followed_authors_post_arrives_only_after_commit() -> None:
 async def test_unfollowed_authors_post_does_not_arrive() -> None:
     alice, carol = await create_user("alice"), await create_user("carol")
     communicator = await connect(alice)
-    await database_sync_to_async(services.post_create)(author=carol, body="not for alice")
+    await database_sync_to_async(services.post_create)(
+        author=carol, body="not for alice"
+    )
     assert await communicator.receive_nothing(timeout=0.5)
     await communicator.disconnect()
 
 
 async def test_muted_authors_post_does_not_arrive() -> None:
     alice, bob = await create_user("alice"), await create_user("bob")
-    await database_sync_to_async(services.follow_create)(follower=alice, followee_id=bob.id)
+    await database_sync_to_async(services.follow_create)(
+        follower=alice, followee_id=bob.id
+    )
     await database_sync_to_async(services.mute_create)(muter=alice, muted_id=bob.id)
     communicator = await connect(alice)
     await database_sync_to_async(services.post_create)(author=bob, body="muted words")
@@ -110,15 +125,23 @@ async def test_muted_authors_post_does_not_arrive() -> None:
 
 async def test_mute_and_unmute_while_connected_apply_at_once() -> None:
     alice, bob = await create_user("alice"), await create_user("bob")
-    await database_sync_to_async(services.follow_create)(follower=alice, followee_id=bob.id)
+    await database_sync_to_async(services.follow_create)(
+        follower=alice, followee_id=bob.id
+    )
     communicator = await connect(alice)
     await database_sync_to_async(services.mute_create)(muter=alice, muted_id=bob.id)
-    assert await receive(communicator) == {"event": "mutes_changed", "author_id": bob.id, "muted": True}
+    assert await receive(communicator) == {
+        "event": "mutes_changed",
+        "author_id": bob.id,
+        "muted": True,
+    }
     await database_sync_to_async(services.post_create)(author=bob, body="muted words")
     assert await communicator.receive_nothing(timeout=0.5)
     await database_sync_to_async(services.mute_delete)(muter=alice, muted_id=bob.id)
     assert (await receive(communicator))["muted"] is False
-    post = await database_sync_to_async(services.post_create)(author=bob, body="heard again")
+    post = await database_sync_to_async(services.post_create)(
+        author=bob, body="heard again"
+    )
     assert (await receive(communicator))["post_id"] == post.id
     await communicator.disconnect()
 
@@ -126,11 +149,21 @@ async def test_mute_and_unmute_while_connected_apply_at_once() -> None:
 async def test_following_while_connected_joins_and_unfollowing_leaves() -> None:
     alice, bob = await create_user("alice"), await create_user("bob")
     communicator = await connect(alice)
-    await database_sync_to_async(services.follow_create)(follower=alice, followee_id=bob.id)
-    assert await receive(communicator) == {"event": "follows_changed", "author_id": bob.id, "following": True}
-    post = await database_sync_to_async(services.post_create)(author=bob, body="hello follower")
+    await database_sync_to_async(services.follow_create)(
+        follower=alice, followee_id=bob.id
+    )
+    assert await receive(communicator) == {
+        "event": "follows_changed",
+        "author_id": bob.id,
+        "following": True,
+    }
+    post = await database_sync_to_async(services.post_create)(
+        author=bob, body="hello follower"
+    )
     assert (await receive(communicator))["post_id"] == post.id
-    await database_sync_to_async(services.follow_delete)(follower=alice, followee_id=bob.id)
+    await database_sync_to_async(services.follow_delete)(
+        follower=alice, followee_id=bob.id
+    )
     assert (await receive(communicator))["following"] is False
     await database_sync_to_async(services.post_create)(author=bob, body="gone quiet")
     assert await communicator.receive_nothing(timeout=0.5)
@@ -138,57 +171,98 @@ async def test_following_while_connected_joins_and_unfollowing_leaves() -> None:
 
 
 async def test_rating_pushes_new_counts_to_a_socket_watching_the_thread() -> None:
-    alice, bob, carol = await create_user("alice"), await create_user("bob"), await create_user("carol")
-    root = await database_sync_to_async(services.post_create)(author=bob, body="the thread")
-    reply = await database_sync_to_async(services.post_create)(author=bob, body="a reply", parent_id=root.id)
+    alice, bob, carol = (
+        await create_user("alice"),
+        await create_user("bob"),
+        await create_user("carol"),
+    )
+    root = await database_sync_to_async(services.post_create)(
+        author=bob, body="the thread"
+    )
+    reply = await database_sync_to_async(services.post_create)(
+        author=bob, body="a reply", parent_id=root.id
+    )
     communicator = await connect(alice)
     await communicator.send_json_to({"action": "watch_thread", "post_id": reply.id})
-    assert await receive(communicator) == {"event": "watching", "post_id": reply.id, "root_id": root.id}
-
-    await database_sync_to_async(services.rating_set)(user=carol, post_id=reply.id, value="helpful")
     assert await receive(communicator) == {
-        "event": "counts", "post_id": reply.id, "like_count": 0, "reply_count": 0,
-        "helpful_count": 1, "unhelpful_count": 0,
+        "event": "watching",
+        "post_id": reply.id,
+        "root_id": root.id,
+    }
+
+    await database_sync_to_async(services.rating_set)(
+        user=carol, post_id=reply.id, value="helpful"
+    )
+    assert await receive(communicator) == {
+        "event": "counts",
+        "post_id": reply.id,
+        "like_count": 0,
+        "reply_count": 0,
+        "helpful_count": 1,
+        "unhelpful_count": 0,
     }
     await database_sync_to_async(services.like_create)(user=carol, post_id=root.id)
     counts = await receive(communicator)
-    assert (counts["post_id"], counts["like_count"], counts["reply_count"]) == (root.id, 1, 1)
+    assert (counts["post_id"], counts["like_count"], counts["reply_count"]) == (
+        root.id,
+        1,
+        1,
+    )
 
     await communicator.send_json_to({"action": "unwatch_thread", "post_id": reply.id})
     assert (await receive(communicator))["event"] == "unwatched"
-    await database_sync_to_async(services.rating_set)(user=carol, post_id=reply.id, value="unhelpful")
+    await database_sync_to_async(services.rating_set)(
+        user=carol, post_id=reply.id, value="unhelpful"
+    )
     assert await communicator.receive_nothing(timeout=0.5)
     await communicator.disconnect()
 
 
 async def test_reply_in_watched_thread_pushes_reply_count() -> None:
     alice, bob = await create_user("alice"), await create_user("bob")
-    root = await database_sync_to_async(services.post_create)(author=alice, body="the thread")
+    root = await database_sync_to_async(services.post_create)(
+        author=alice, body="the thread"
+    )
     communicator = await connect(bob)
     await communicator.send_json_to({"action": "watch_thread", "post_id": root.id})
     await receive(communicator)
-    reply = await database_sync_to_async(services.post_create)(author=alice, body="more", parent_id=root.id)
+    reply = await database_sync_to_async(services.post_create)(
+        author=alice, body="more", parent_id=root.id
+    )
     assert await receive(communicator) == {
-        "event": "thread_reply", "post_id": reply.id, "parent_id": root.id, "reply_count": 1
+        "event": "thread_reply",
+        "post_id": reply.id,
+        "parent_id": root.id,
+        "reply_count": 1,
     }
     await communicator.disconnect()
 
 
 async def test_reply_notification_arrives_live() -> None:
     alice, bob = await create_user("alice"), await create_user("bob")
-    post = await database_sync_to_async(services.post_create)(author=alice, body="ask me")
+    post = await database_sync_to_async(services.post_create)(
+        author=alice, body="ask me"
+    )
     communicator = await connect(alice)
-    reply = await database_sync_to_async(services.post_create)(author=bob, body="answer", parent_id=post.id)
+    reply = await database_sync_to_async(services.post_create)(
+        author=bob, body="answer", parent_id=post.id
+    )
     message = await receive(communicator)
     assert message["event"] == "notification"
-    assert (message["kind"], message["actor"], message["post_id"]) == ("reply", "bob", reply.id)
+    assert (message["kind"], message["actor"], message["post_id"]) == (
+        "reply",
+        "bob",
+        reply.id,
+    )
     await communicator.disconnect()
 
 
 async def test_own_post_reaches_own_other_tabs() -> None:
     alice = await create_user("alice")
     communicator = await connect(alice)
-    post = await database_sync_to_async(services.post_create)(author=alice, body="from my phone")
+    post = await database_sync_to_async(services.post_create)(
+        author=alice, body="from my phone"
+    )
     assert (await receive(communicator))["post_id"] == post.id
     await communicator.disconnect()
 
@@ -205,7 +279,9 @@ async def test_own_post_reaches_own_other_tabs() -> None:
         ('{"action": "unwatch_thread", "post_id": 5}', "not watching"),
     ],
 )
-async def test_bad_client_messages_get_an_error_and_keep_the_socket(frame: str, detail: str) -> None:
+async def test_bad_client_messages_get_an_error_and_keep_the_socket(
+    frame: str, detail: str
+) -> None:
     alice = await create_user("alice")
     communicator = await connect(alice)
     await communicator.send_to(text_data=frame)
@@ -213,15 +289,21 @@ async def test_bad_client_messages_get_an_error_and_keep_the_socket(frame: str, 
     assert message["event"] == "error"
     assert detail in message["detail"]
     # Still open and serving.
-    post = await database_sync_to_async(services.post_create)(author=alice, body="still here")
+    post = await database_sync_to_async(services.post_create)(
+        author=alice, body="still here"
+    )
     assert (await receive(communicator))["post_id"] == post.id
     await communicator.disconnect()
 
 
 async def test_cannot_watch_a_thread_of_an_account_that_blocks_you() -> None:
     alice, bob = await create_user("alice"), await create_user("bob")
-    post = await database_sync_to_async(services.post_create)(author=bob, body="private-ish")
-    await database_sync_to_async(services.block_create)(blocker=bob, blocked_id=alice.id)
+    post = await database_sync_to_async(services.post_create)(
+        author=bob, body="private-ish"
+    )
+    await database_sync_to_async(services.block_create)(
+        blocker=bob, blocked_id=alice.id
+    )
     communicator = await connect(alice)
     await communicator.send_json_to({"action": "watch_thread", "post_id": post.id})
     assert await receive(communicator) == {"event": "error", "detail": "No such post."}

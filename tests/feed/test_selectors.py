@@ -35,10 +35,12 @@ def walk(fetch, *, between_pages=None) -> list[int]:
         cursor = page.next_cursor
 
 
-# Cursor pagination ---------------------------------------------------------------------------
+# Cursor pagination --------------------------------------------------------------------
 
 
-def test_pages_stay_stable_when_newer_posts_arrive_between_fetches(make_user, make_post):
+def test_pages_stay_stable_when_newer_posts_arrive_between_fetches(
+    make_user, make_post
+):
     alice = make_user("alice")
     original = [make_post(alice).id for _ in range(10)]
 
@@ -54,7 +56,9 @@ def test_posts_sharing_a_timestamp_are_paged_by_id_without_loss(make_user, make_
     alice = make_user("alice")
     posts = [make_post(alice).id for _ in range(7)]
     Post.objects.update(created_at=timezone.now())
-    seen = walk(lambda cursor: selectors.timeline_public(viewer=None, cursor=cursor, limit=2))
+    seen = walk(
+        lambda cursor: selectors.timeline_public(viewer=None, cursor=cursor, limit=2)
+    )
     assert seen == sorted(posts, reverse=True)
 
 
@@ -72,7 +76,12 @@ def test_home_pagination_under_inserts_by_followed_accounts(make_user, make_post
 def test_cursor_round_trips_and_rejects_tampering():
     cursor = Cursor(created_at=datetime(2026, 1, 2, 3, 4, 5, 678, tzinfo=UTC), id=42)
     assert Cursor.decode(cursor.encode()) == cursor
-    for bad in ("", "@@@", "bm90IGEgY3Vyc29y", Cursor(datetime(2026, 1, 1), 1).encode().replace("A", "B")):
+    for bad in (
+        "",
+        "@@@",
+        "bm90IGEgY3Vyc29y",
+        Cursor(datetime(2026, 1, 1), 1).encode().replace("A", "B"),
+    ):
         with pytest.raises(ValidationError):
             Cursor.decode(bad)
 
@@ -83,7 +92,9 @@ def test_naive_cursor_time_is_refused():
         Cursor.decode(naive)
 
 
-@pytest.mark.parametrize(("raw", "expected"), [(None, 30), ("", 30), ("1", 1), (100, 100)])
+@pytest.mark.parametrize(
+    ("raw", "expected"), [(None, 30), ("", 30), ("1", 1), (100, 100)]
+)
 def test_page_size_clean_accepts(raw, expected):
     assert selectors.page_size_clean(raw) == expected
 
@@ -94,7 +105,9 @@ def test_page_size_clean_refuses(raw):
         selectors.page_size_clean(raw)
 
 
-def test_home_selector_runs_a_fixed_number_of_queries(make_user, make_post, django_assert_num_queries):
+def test_home_selector_runs_a_fixed_number_of_queries(
+    make_user, make_post, django_assert_num_queries
+):
     alice = make_user("alice")
     for _ in range(6):
         author = make_user()
@@ -112,7 +125,7 @@ def test_home_selector_runs_a_fixed_number_of_queries(make_user, make_post, djan
     assert len(page.items) == 12
 
 
-# Visibility ------------------------------------------------------------------------------------
+# Visibility ---------------------------------------------------------------------------
 
 
 def test_home_has_own_and_followed_minus_muted(make_user, make_post):
@@ -140,7 +153,9 @@ def test_blocks_hide_both_ways_everywhere(make_user, make_post):
     with pytest.raises(Http404):
         selectors.post_get_for_viewer(viewer=bob, post_id=alices.id)
     assert selectors.users_search(viewer=bob, query="alice") == []
-    assert [p.id for p in selectors.posts_search(viewer=bob, query="gardens")] == [bobs.id]
+    assert [p.id for p in selectors.posts_search(viewer=bob, query="gardens")] == [
+        bobs.id
+    ]
     # The blocker can still look the account up to lift the block.
     assert selectors.user_get_by_username(username="BOB") == bob
 
@@ -168,9 +183,16 @@ def test_viewer_reactions_and_relationship(make_user, make_post):
         p2.id: {"liked": False, "rating": -1},
     }
     assert selectors.relationship_for(viewer=alice, other=bob) == {
-        "following": True, "followed_by": False, "muting": False, "blocking": False
+        "following": True,
+        "followed_by": False,
+        "muting": False,
+        "blocking": False,
     }
-    assert selectors.profile_stats(user=bob) == {"posts": 2, "followers": 1, "following": 0}
+    assert selectors.profile_stats(user=bob) == {
+        "posts": 2,
+        "followers": 1,
+        "following": 0,
+    }
 
 
 def test_post_get_for_viewer_treats_junk_ids_as_missing(db):
@@ -179,7 +201,7 @@ def test_post_get_for_viewer_treats_junk_ids_as_missing(db):
             selectors.post_get_for_viewer(viewer=None, post_id=junk)
 
 
-# Search -----------------------------------------------------------------------------------------
+# Search -------------------------------------------------------------------------------
 
 
 def test_post_search_matches_words_and_skips_muted(make_user, make_post):
@@ -188,27 +210,44 @@ def test_post_search_matches_words_and_skips_muted(make_user, make_post):
     muted = make_post(carol, "garden party at the community hall")
     make_post(bob, "Nothing about plants")
     services.mute_create(muter=bob, muted_id=carol.id)
-    assert [p.id for p in selectors.posts_search(viewer=bob, query="community garden")] == [hit.id]
-    assert {p.id for p in selectors.posts_search(viewer=None, query="garden")} == {hit.id, muted.id}
+    assert [
+        p.id for p in selectors.posts_search(viewer=bob, query="community garden")
+    ] == [hit.id]
+    assert {p.id for p in selectors.posts_search(viewer=None, query="garden")} == {
+        hit.id,
+        muted.id,
+    }
 
 
-@pytest.mark.skipif(not settings.IS_POSTGRES, reason="stemming and ranking are PostgreSQL full-text features")
+@pytest.mark.skipif(
+    not settings.IS_POSTGRES,
+    reason="stemming and ranking are PostgreSQL full-text features",
+)
 def test_postgres_search_stems_and_ranks(make_user, make_post):
     alice = make_user("alice")
     once = make_post(alice, "A garden")
     twice = make_post(alice, "Gardening tips for gardens and gardeners")
     make_post(alice, "guard the den")
-    assert [p.id for p in selectors.posts_search(viewer=None, query="gardens")] == [twice.id, once.id]
+    assert [p.id for p in selectors.posts_search(viewer=None, query="gardens")] == [
+        twice.id,
+        once.id,
+    ]
     # websearch syntax: quoted phrases and exclusions.
-    assert [p.id for p in selectors.posts_search(viewer=None, query="garden -tips")] == [once.id]
+    assert [
+        p.id for p in selectors.posts_search(viewer=None, query="garden -tips")
+    ] == [once.id]
 
 
-@pytest.mark.skipif(settings.IS_POSTGRES, reason="the SQLite fallback matches substrings")
+@pytest.mark.skipif(
+    settings.IS_POSTGRES, reason="the SQLite fallback matches substrings"
+)
 def test_sqlite_search_matches_substrings_of_every_term(make_user, make_post):
     alice = make_user("alice")
     both = make_post(alice, "Gardening and bees")
     make_post(alice, "Gardening alone")
-    assert [p.id for p in selectors.posts_search(viewer=None, query="garden BEE")] == [both.id]
+    assert [p.id for p in selectors.posts_search(viewer=None, query="garden BEE")] == [
+        both.id
+    ]
 
 
 def test_user_search_by_username_or_display_name(make_user):
@@ -230,7 +269,10 @@ def test_notifications_newest_first(make_user):
     first, second = make_user("f1"), make_user("f2")
     services.follow_create(follower=first, followee_id=alice.id)
     services.follow_create(follower=second, followee_id=alice.id)
-    assert [n.actor.username for n in selectors.notifications_for(user=alice)] == ["f2", "f1"]
+    assert [n.actor.username for n in selectors.notifications_for(user=alice)] == [
+        "f2",
+        "f1",
+    ]
     assert selectors.notifications_unread_count(user=alice) == 2
 
 
@@ -239,7 +281,10 @@ def test_profile_timeline_includes_replies(make_user, make_post):
     root = make_post(bob)
     reply = make_post(alice, parent=root)
     own = make_post(alice)
-    assert ids(selectors.timeline_profile(viewer=None, author=alice)) == [own.id, reply.id]
+    assert ids(selectors.timeline_profile(viewer=None, author=alice)) == [
+        own.id,
+        reply.id,
+    ]
 
 
 def test_old_cursor_still_works_after_its_post_is_deleted(make_user, make_post):

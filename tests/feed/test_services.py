@@ -46,7 +46,9 @@ def test_signup_checks_password_against_the_username(db):
 
 
 def test_signup_creates_usable_account(db):
-    user = services.user_signup(username="newbie", password="a-long-passphrase-9", display_name=" N ")
+    user = services.user_signup(
+        username="newbie", password="a-long-passphrase-9", display_name=" N "
+    )
     assert user.check_password("a-long-passphrase-9")
     assert user.display_name == "N"
 
@@ -63,7 +65,9 @@ def test_profile_update_validates_lengths(make_user):
 def test_password_change_validates_new_password(make_user):
     alice = make_user("alice")
     with pytest.raises(ValidationError) as exc:
-        services.password_change(user=alice, old_password="correct-horse-42", new_password="short")
+        services.password_change(
+            user=alice, old_password="correct-horse-42", new_password="short"
+        )
     assert "new_password" in exc.value.message_dict
     alice.refresh_from_db()
     assert alice.check_password("correct-horse-42")
@@ -86,7 +90,11 @@ def test_account_delete_keeps_others_replies_and_fixes_counters(make_user, make_
     services.account_delete(user=alice, password="correct-horse-42")
     assert not User.objects.filter(id=alice.id).exists()
     bobs_post.refresh_from_db()
-    assert (bobs_post.like_count, bobs_post.helpful_count, bobs_post.reply_count) == (0, 0, 0)
+    assert (bobs_post.like_count, bobs_post.helpful_count, bobs_post.reply_count) == (
+        0,
+        0,
+        0,
+    )
     bobs_reply.refresh_from_db()
     assert bobs_reply.parent_id is None  # detached, not deleted
     assert not Follow.objects.exists()
@@ -113,7 +121,7 @@ def test_account_export_lists_everything_chosen(make_user, make_post):
     assert (data["mutes"], data["blocks"]) == (["carol"], ["dave"])
 
 
-# Posts ----------------------------------------------------------------------------------
+# Posts --------------------------------------------------------------------------------
 
 
 def test_reply_counts_and_notifies_parent_author(make_user, make_post):
@@ -130,14 +138,19 @@ def test_reply_counts_and_notifies_parent_author(make_user, make_post):
 
 
 def test_mentions_notify_once_and_skip_unknown_and_blocked(make_user):
-    alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
+    alice, carol = make_user("alice"), make_user("carol")
+    make_user("bob")
     services.block_create(blocker=carol, blocked_id=alice.id)
     post = services.post_create(author=alice, body="@bob @BOB @carol @nobody hello")
-    assert list(Mention.objects.filter(post=post).values_list("user__username", flat=True)) == ["bob"]
+    assert list(
+        Mention.objects.filter(post=post).values_list("user__username", flat=True)
+    ) == ["bob"]
     assert Notification.objects.filter(kind="mention").count() == 1
 
 
-def test_failed_transaction_leaves_no_post_counter_or_notification(make_user, make_post):
+def test_failed_transaction_leaves_no_post_counter_or_notification(
+    make_user, make_post
+):
     alice, bob = make_user("alice"), make_user("bob")
     root = make_post(alice)
     with pytest.raises(RuntimeError), transaction.atomic():
@@ -176,7 +189,7 @@ def test_delete_post_decrements_parent_and_detaches_replies(make_user, make_post
         services.post_delete(user=bob, post_id=root.id)
 
 
-# Follows, blocks, mutes ---------------------------------------------------------------------
+# Follows, blocks, mutes ---------------------------------------------------------------
 
 
 def test_follow_rules_and_notification(make_user):
@@ -198,8 +211,15 @@ def test_follow_priority_range(make_user):
     services.follow_create(follower=alice, followee_id=bob.id)
     for bad in (3, -3, True, "1"):
         with pytest.raises(ValidationError):
-            services.follow_priority_set(follower=alice, followee_id=bob.id, priority=bad)
-    assert services.follow_priority_set(follower=alice, followee_id=bob.id, priority=-2).priority == -2
+            services.follow_priority_set(
+                follower=alice, followee_id=bob.id, priority=bad
+            )
+    assert (
+        services.follow_priority_set(
+            follower=alice, followee_id=bob.id, priority=-2
+        ).priority
+        == -2
+    )
 
 
 def test_block_ends_follows_both_ways_and_prevents_following(make_user):
@@ -231,10 +251,12 @@ def test_mute_rules(make_user):
     assert not Mute.objects.exists()
 
 
-# Reactions and reports --------------------------------------------------------------------------
+# Reactions and reports ----------------------------------------------------------------
 
 
-def test_like_when_a_like_row_already_exists_hits_the_constraint_cleanly(make_user, make_post):
+def test_like_when_a_like_row_already_exists_hits_the_constraint_cleanly(
+    make_user, make_post
+):
     post = make_post(make_user("alice"))
     bob = make_user("bob")
     # As if a concurrent request had inserted first: only the constraint can tell.
@@ -265,7 +287,9 @@ def test_report_rules(make_user, make_post):
     with pytest.raises(ValidationError, match="own post"):
         services.report_create(reporter=alice, post_id=post.id, reason="spam")
     with pytest.raises(ValidationError):
-        services.report_create(reporter=bob, post_id=post.id, reason="spam", details="x" * 1001)
+        services.report_create(
+            reporter=bob, post_id=post.id, reason="spam", details="x" * 1001
+        )
     services.report_create(reporter=bob, post_id=post.id, reason="incivility")
     with pytest.raises(ValidationError, match="already reported"):
         services.report_create(reporter=bob, post_id=post.id, reason="spam")
@@ -281,32 +305,40 @@ def test_notifications_mark_read_counts_only_unread(make_user):
     assert selectors.notifications_unread_count(user=alice) == 0
 
 
-# Database constraints (the last line of defence) --------------------------------------------------
+# Database constraints (the last line of defence) --------------------------------------
 
 
 @pytest.mark.parametrize(
     "write",
     [
         lambda a, b, p: Follow.objects.create(follower=a, followee=a),
-        lambda a, b, p: Follow.objects.bulk_create([Follow(follower=a, followee=b)] * 2),
+        lambda a, b, p: Follow.objects.bulk_create(
+            [Follow(follower=a, followee=b)] * 2
+        ),
         lambda a, b, p: Follow.objects.create(follower=a, followee=b, priority=5),
         lambda a, b, p: Rating.objects.create(user=b, post=p, value=3),
-        lambda a, b, p: Rating.objects.bulk_create([Rating(user=b, post=p, value=1)] * 2),
+        lambda a, b, p: Rating.objects.bulk_create(
+            [Rating(user=b, post=p, value=1)] * 2
+        ),
         lambda a, b, p: Like.objects.bulk_create([Like(user=b, post=p)] * 2),
         lambda a, b, p: Block.objects.create(blocker=a, blocked=a),
         lambda a, b, p: Mute.objects.create(muter=a, muted=a),
         lambda a, b, p: Post.objects.create(author=a, body="", created_at=p.created_at),
-        lambda a, b, p: Report.objects.bulk_create([Report(reporter=b, post=p, reason="spam")] * 2),
+        lambda a, b, p: Report.objects.bulk_create(
+            [Report(reporter=b, post=p, reason="spam")] * 2
+        ),
     ],
 )
-def test_database_constraints_refuse_invalid_rows(make_user, make_post, write: Callable[..., Any]):
+def test_database_constraints_refuse_invalid_rows(
+    make_user, make_post, write: Callable[..., Any]
+):
     alice, bob = make_user("alice"), make_user("bob")
     post = make_post(alice)
     with pytest.raises(IntegrityError), transaction.atomic():
         write(alice, bob, post)
 
 
-# Concurrency ------------------------------------------------------------------------------
+# Concurrency --------------------------------------------------------------------------
 
 
 def run_concurrently(*calls: Callable[[], Any]) -> list[Any]:
@@ -323,7 +355,9 @@ def run_concurrently(*calls: Callable[[], Any]) -> list[Any]:
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
+    threads = [
+        threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -335,7 +369,9 @@ def run_concurrently(*calls: Callable[[], Any]) -> list[Any]:
 def test_concurrent_double_like_counts_once(make_user, make_post):
     post = make_post(make_user("alice"))
     bob = make_user("bob")
-    results = run_concurrently(*[lambda: services.like_create(user=bob, post_id=post.id)] * 2)
+    results = run_concurrently(
+        *[lambda: services.like_create(user=bob, post_id=post.id)] * 2
+    )
     assert sum(isinstance(r, Like) for r in results) == 1
     assert sum(isinstance(r, ValidationError) for r in results) == 1
     post.refresh_from_db()
@@ -345,7 +381,9 @@ def test_concurrent_double_like_counts_once(make_user, make_post):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_double_follow_succeeds_once(make_user):
     alice, bob = make_user("alice"), make_user("bob")
-    results = run_concurrently(*[lambda: services.follow_create(follower=alice, followee_id=bob.id)] * 2)
+    results = run_concurrently(
+        *[lambda: services.follow_create(follower=alice, followee_id=bob.id)] * 2
+    )
     assert sum(isinstance(r, Follow) for r in results) == 1
     assert sum(isinstance(r, ValidationError) for r in results) == 1
     assert Follow.objects.count() == 1
@@ -353,7 +391,9 @@ def test_concurrent_double_follow_succeeds_once(make_user):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_ratings_by_one_user_leave_one_rating_and_consistent_counts(make_user, make_post):
+def test_concurrent_ratings_by_one_user_leave_one_rating_and_consistent_counts(
+    make_user, make_post
+):
     post = make_post(make_user("alice"))
     bob = make_user("bob")
     results = run_concurrently(

@@ -41,7 +41,9 @@ def assert_inert(html: str) -> Inspector:
     found = inspect(html)
     for tag, attrs in found.tags:
         assert tag in ALLOWED_ATTRIBUTES, f"unexpected <{tag}> in {html!r}"
-        assert set(attrs) <= ALLOWED_ATTRIBUTES[tag], f"unexpected attributes {attrs} in {html!r}"
+        assert set(attrs) <= ALLOWED_ATTRIBUTES[tag], (
+            f"unexpected attributes {attrs} in {html!r}"
+        )
         href = attrs.get("href")
         if tag == "a":
             assert href is not None
@@ -50,7 +52,11 @@ def assert_inert(html: str) -> Inspector:
 
 
 def links(html: str) -> list[tuple[str | None, str | None]]:
-    return [(attrs.get("href"), attrs.get("class")) for tag, attrs in inspect(html).tags if tag == "a"]
+    return [
+        (attrs.get("href"), attrs.get("class"))
+        for tag, attrs in inspect(html).tags
+        if tag == "a"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -81,14 +87,23 @@ def test_quote_after_url_ends_the_link() -> None:
 
 
 def test_urls_become_links_without_trailing_punctuation() -> None:
-    html = str(render_post_body("read https://example.org/a?b=1&c=2. then (http://x.org/y)"))
-    assert links(html) == [("https://example.org/a?b=1&c=2", None), ("http://x.org/y", None)]
+    html = str(
+        render_post_body("read https://example.org/a?b=1&c=2. then (http://x.org/y)")
+    )
+    assert links(html) == [
+        ("https://example.org/a?b=1&c=2", None),
+        ("http://x.org/y", None),
+    ]
     assert 'rel="nofollow noopener ugc"' in html
     assert "&amp;c=2" in html
 
 
 def test_mentions_link_to_profiles_but_emails_and_url_paths_do_not() -> None:
-    html = str(render_post_body("hi @Alice and @bob_2, mail me@example.org, see https://x.org/@carol"))
+    html = str(
+        render_post_body(
+            "hi @Alice and @bob_2, mail me@example.org, see https://x.org/@carol"
+        )
+    )
     assert links(html) == [
         ("/@Alice/", "mention"),
         ("/@bob_2/", "mention"),
@@ -103,7 +118,9 @@ def test_newlines_become_line_breaks() -> None:
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(
-        st.sampled_from([*"ab @_:/.<>\"'&;=()\n", "https://", "@al", "\u200b", "&quot;"]),
+        st.sampled_from(
+            [*"ab @_:/.<>\"'&;=()\n", "https://", "@al", "\u200b", "&quot;"]
+        ),
         max_size=40,
     ).map("".join)
 )
@@ -145,4 +162,7 @@ def test_clean_counts_length_after_stripping() -> None:
 
 
 def test_mentioned_usernames_are_lowercased_unique_and_ordered() -> None:
-    assert mentioned_usernames("@Bob hi @alice @bob me@carol.org @al") == ["bob", "alice"]
+    assert mentioned_usernames("@Bob hi @alice @bob me@carol.org @al") == [
+        "bob",
+        "alice",
+    ]
