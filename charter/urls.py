@@ -7,7 +7,7 @@ from . import views
 app_name = "charter"
 
 urlpatterns = [
-    path("", views.charter_home, name="home"),
+    path("", views.charter_home, name="current"),
     path("policy.json", views.policy_json, name="policy-json"),
     path("policy.schema.json", views.policy_schema_json, name="policy-schema"),
     path("versions/", views.versions_list, name="versions"),
