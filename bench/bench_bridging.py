@@ -132,7 +132,7 @@ def main() -> None:
             f"{bias:4.1f} | {spearmanr(ref.item_intercept[core], truth[core])[0]:9.3f} "
             f"| {spearmanr(plain.item_intercept[core], truth[core])[0]:10.3f} "
             f"| {spearmanr(robust.item_intercept[core], truth[core])[0]:11.3f} "
-            f"| {spearmanr(robust.item_intercept[core], ref.item_intercept[core])[0]:.3f}"
+            f"| {spearmanr(robust.item_intercept[core], ref.item_intercept[core])[0]:.3f}"  # noqa: E501
         )
 
 

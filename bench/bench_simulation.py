@@ -47,7 +47,8 @@ def main() -> None:
     )
     f, t = result["fit"], result["timing"]
     print(
-        f"ratings {int(f['n_ratings']):,}; bridging fit {f['bridging_fit_seconds']:.2f}s "
+        f"ratings {int(f['n_ratings']):,}; "
+        f"bridging fit {f['bridging_fit_seconds']:.2f}s "
         f"({int(f['bridging_core_items']):,} posts in the core, exposure gate "
         f"{f['exposure_gate']:.2f}); opinion groups {int(f['opinion_groups'])}; "
         f"engagement model train AUC {f['engagement_train_auc']:.3f}"
