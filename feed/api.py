@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib.auth import authenticate, update_session_auth_hash
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -218,8 +219,26 @@ def _me_data(user: User) -> dict[str, Any]:
     }
 
 
+class DeleteWithBodySchema(AutoSchema):
+    """Documents the JSON body of a DELETE, which drf-spectacular leaves out by default.
+
+    Deleting an account asks for the password in the body, and a client must be
+    able to read that from the schema.
+    """
+
+    def _get_request_body(self, direction: str = "request") -> Any:
+        if self.method != "DELETE":
+            return super()._get_request_body(direction)
+        self.method = "POST"
+        try:
+            return super()._get_request_body(direction)
+        finally:
+            self.method = "DELETE"
+
+
 class MeView(FeedAPIView):
     permission_classes = [IsAuthenticated]
+    schema = DeleteWithBodySchema()
 
     @extend_schema(
         operation_id="me_retrieve",

@@ -7,6 +7,8 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -729,6 +731,51 @@ def test_no_notification_for_own_activity(client_for, make_user, make_post):
         client_for(alice), "/api/posts/", {"body": "me again", "parent_id": post.id}
     )
     assert not Notification.objects.exists()
+
+
+def test_account_delete_documents_its_password_body(api_client):
+    schema = json.loads(api_client.get("/api/schema/?format=json").content)
+    body = schema["paths"]["/api/me/"]["delete"]["requestBody"]
+    ref = body["content"]["application/json"]["schema"]["$ref"]
+    assert ref.endswith("PasswordConfirmRequest")
+
+
+def test_api_docs_are_served_offline(api_client):
+    response = api_client.get("/api/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "/api/schema/" in html
+    assert "cdn" not in html.lower()
+
+
+def test_public_timeline_for_anonymous_is_one_query(
+    api_client, make_user, make_post, django_assert_num_queries
+):
+    for _ in range(5):
+        author = make_user()
+        parent = make_post(author)
+        make_post(make_user(), parent=parent)
+    with django_assert_num_queries(1):
+        response = api_client.get("/api/timelines/public/")
+    assert len(response.json()["results"]) == 10
+
+
+def test_thread_query_count_does_not_grow_with_replies(
+    client_for, make_user, make_post
+):
+    alice = make_user("alice")
+    root = make_post(alice)
+    client = client_for(alice)
+
+    def count_queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(f"/api/posts/{root.id}/thread/").status_code == 200
+        return len(captured)
+
+    few = count_queries()
+    for _ in range(6):
+        make_post(make_user(), parent=root)
+    assert count_queries() == few
 
 
 def test_feed_endpoints_add_no_schema_errors_or_warnings(tmp_path, capsys):
