@@ -1,8 +1,24 @@
 """Page URLs of the site (namespace "frontend")."""
 
-from django.urls import path
+from django.urls import path, register_converter
 
 from . import accounts, actions, views
+
+
+class UsernameConverter:
+    """Only characters a username can hold, so odd bytes (NUL) never reach the
+    database and an impossible name is a plain 404."""
+
+    regex = "[A-Za-z0-9_]{1,30}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(UsernameConverter, "username")
 
 app_name = "frontend"
 urlpatterns = [
@@ -26,6 +42,8 @@ urlpatterns = [
     path("posts/<int:post_id>/react/", actions.react, name="react"),
     path("posts/<int:post_id>/report/", actions.report, name="report"),
     path("posts/<int:post_id>/delete/", actions.delete, name="delete"),
-    path("@<str:username>/", views.profile, name="profile"),
-    path("@<str:username>/<str:action>/", actions.relationship, name="relationship"),
+    path("@<username:username>/", views.profile, name="profile"),
+    path(
+        "@<username:username>/<slug:action>/", actions.relationship, name="relationship"
+    ),
 ]

@@ -14,15 +14,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from feed import selectors
-from feed.models import User
 
 from . import feeds
-from .forms import ComposeForm, SearchForm, error_messages
+from .forms import ComposeForm, SearchForm, add_service_errors, error_messages
 from .http import account_of, viewer_of
-
-
-def _viewer(request: HttpRequest) -> User | None:
-    return viewer_of(request)
 
 
 def _timeline_response(
@@ -61,7 +56,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """Signed in: the home feed with compose and live updates. Signed out: the
     public timeline and an invitation to join."""
     cursor = request.GET.get("cursor") or None
-    viewer = _viewer(request)
+    viewer = viewer_of(request)
     try:
         if viewer is None:
             page = selectors.timeline_public(viewer=None, cursor=cursor)
@@ -86,7 +81,7 @@ def public(request: HttpRequest) -> HttpResponse:
     """Every public post, newest first."""
     try:
         page = selectors.timeline_public(
-            viewer=_viewer(request), cursor=request.GET.get("cursor") or None
+            viewer=viewer_of(request), cursor=request.GET.get("cursor") or None
         )
     except ValidationError as exc:
         return _cursor_error(request, exc)
@@ -96,7 +91,7 @@ def public(request: HttpRequest) -> HttpResponse:
 @require_GET
 def profile(request: HttpRequest, username: str) -> HttpResponse:
     """An account's profile, its relationship buttons and its posts."""
-    viewer = _viewer(request)
+    viewer = viewer_of(request)
     person = selectors.user_get_for_viewer(viewer=viewer, username=username)
     try:
         page = selectors.timeline_profile(
@@ -116,7 +111,7 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
 @require_GET
 def thread(request: HttpRequest, post_id: int) -> HttpResponse:
     """A post in its whole thread, with a reply form and live counts."""
-    viewer = _viewer(request)
+    viewer = viewer_of(request)
     post, posts, reactions = selectors.thread_for(viewer=viewer, post_id=post_id)
     context = {
         "post": post,
@@ -132,7 +127,7 @@ def thread(request: HttpRequest, post_id: int) -> HttpResponse:
 def thread_counts(request: HttpRequest, post_id: int) -> JsonResponse:
     """Counts of a thread's posts, polled by live.js when the websocket is down."""
     return JsonResponse(
-        {"posts": feeds.thread_counts(viewer=_viewer(request), post_id=post_id)}
+        {"posts": feeds.thread_counts(viewer=viewer_of(request), post_id=post_id)}
     )
 
 
@@ -155,18 +150,12 @@ def search(request: HttpRequest) -> HttpResponse:
     """People and posts matching a query."""
     form = SearchForm(request.GET)
     context: dict[str, object] = {"form": form, "searched": False}
-    raw = request.GET.get("q")
-    status = 200
-    if raw is not None:
-        viewer = _viewer(request)
+    if "q" in request.GET and form.is_valid():
+        viewer = viewer_of(request)
         try:
-            query = selectors.search_query_clean(raw)
+            query = selectors.search_query_clean(form.cleaned_data["q"])
         except ValidationError as exc:
-            form.is_valid()
-            form.add_error(
-                "q", exc.error_dict["q"][0] if hasattr(exc, "error_dict") else exc
-            )
-            status = 400
+            add_service_errors(form, exc)
         else:
             posts = selectors.posts_search(viewer=viewer, query=query)
             reactions = selectors.viewer_reactions_for(viewer=viewer, posts=posts)
@@ -176,6 +165,8 @@ def search(request: HttpRequest) -> HttpResponse:
                 people=selectors.users_search(viewer=viewer, query=query),
                 items=feeds.feed_items(posts, reactions),
             )
+    # Form errors (too short, NUL characters) are the searcher's to fix.
+    status = 400 if form.errors else 200
     return render(request, "frontend/search.html", context, status=status)
 
 

@@ -650,3 +650,38 @@ def test_reply_with_a_malformed_parent_says_so(alice_client: Client) -> None:
     assert response.status_code == 400
     assert "replying to isn't valid" in _text(response)
     assert Post.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "url, status",
+    [
+        ("/@a%00b/", 404),
+        ("/search/?q=ab%00c", 400),
+        ("/?cursor=%00", 400),
+        ("/public/?cursor=" + "A" * 3000, 400),
+        ("/feed/new-count/?since=%00", 400),
+        ("/posts/0/", 404),
+        (f"/posts/{10**12}/counts/", 404),
+    ],
+)
+def test_odd_urls_get_a_4xx_not_a_500(
+    alice_client: Client, url: str, status: int
+) -> None:
+    assert alice_client.get(url).status_code == status
+
+
+@pytest.mark.parametrize(
+    "url, data",
+    [
+        ("/posts/", {"body": "a\x00b"}),
+        ("/posts/", {"body": "ok", "parent_id": str(10**20)}),
+        ("/settings/profile/", {"display_name": "nul\x00", "bio": ""}),
+        ("/@bob%00/follow/", {}),
+    ],
+)
+def test_odd_form_input_gets_a_4xx_and_writes_nothing(
+    alice_client: Client, bob: User, url: str, data: dict[str, str]
+) -> None:
+    response = alice_client.post(url, data)
+    assert 400 <= response.status_code < 500
+    assert not Post.objects.exists() and not Follow.objects.exists()
