@@ -53,7 +53,9 @@ class Timing:
         return statistics.fmean(self.samples_ms)
 
 
-def time_calls(name: str, call: Callable[[], object], *, runs: int, warmup: int = 10) -> Timing:
+def time_calls(
+    name: str, call: Callable[[], object], *, runs: int, warmup: int = 10
+) -> Timing:
     """Run `call` warmup + runs times and keep the timed runs (perf_counter, ms)."""
     for _ in range(warmup):
         call()
@@ -89,7 +91,9 @@ def database_ensure(name: str) -> str:
     base = os.environ.get("DATABASE_URL", "")
     target = database_url_for(name, base)
     with psycopg.connect(base, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
         if not exists:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     return target
@@ -102,7 +106,9 @@ def database_drop(name: str) -> None:
 
     base = os.environ.get("DATABASE_URL", "")
     if urlsplit(base).path.lstrip("/") == name:
-        raise SystemExit(f"Refusing to drop {name}: it is the database DATABASE_URL names.")
+        raise SystemExit(
+            f"Refusing to drop {name}: it is the database DATABASE_URL names."
+        )
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
 
@@ -118,6 +124,11 @@ def django_setup(database_url: str) -> None:
     os.environ["HTTPS"] = "0"
     os.environ["DEBUG"] = "0"
     os.environ["ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
+    # A var/ of its own: collected static files (production settings serve
+    # them from a manifest) and generated keys stay apart from the dev site's.
+    var_dir = Path(
+        os.environ.setdefault("CHARTER_VAR_DIR", str(REPO_ROOT / "var" / "bench"))
+    )
     if str(REPO_ROOT) not in sys.path:
         sys.path.insert(0, str(REPO_ROOT))
     import django
@@ -125,6 +136,8 @@ def django_setup(database_url: str) -> None:
 
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
+    if not (var_dir / "static" / "staticfiles.json").exists():
+        call_command("collectstatic", verbosity=0, interactive=False)
 
 
 def load_average() -> str:
@@ -144,7 +157,8 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 
     def line(row: list[str]) -> str:
         return "  ".join(
-            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            c.ljust(w) if i == 0 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
         )
 
     rule = "  ".join("-" * w for w in widths)

@@ -31,11 +31,15 @@ def scripts(only: str | None) -> list[Path]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="Run the benchmarks under bench/.")
-    parser.add_argument("--only", metavar="NAME", help="run one benchmark, e.g. timeline")
+    parser.add_argument(
+        "--only", metavar="NAME", help="run one benchmark, e.g. timeline"
+    )
     args, passthrough = parser.parse_known_args()
     selected = scripts(args.only)
     if not selected:
-        names = ", ".join(p.stem.removeprefix("bench_") for p in scripts(None)) or "none"
+        names = (
+            ", ".join(p.stem.removeprefix("bench_") for p in scripts(None)) or "none"
+        )
         print(f"No benchmark named {args.only!r}; available: {names}.", file=sys.stderr)
         return 2
     failed: list[str] = []
@@ -44,14 +48,19 @@ def main() -> int:
         started = time.perf_counter()
         # Extra arguments go to the benchmark only when one was chosen.
         extra = passthrough if args.only else []
-        code = subprocess.call([sys.executable, str(path), *extra], cwd=BENCH_DIR.parent)
+        code = subprocess.call(
+            [sys.executable, str(path), *extra], cwd=BENCH_DIR.parent
+        )
         elapsed = time.perf_counter() - started
         outcome = "ok" if code == 0 else f"FAILED (exit {code})"
         print(f"=== {path.name}: {outcome} in {elapsed:.1f} s ===\n", flush=True)
         if code != 0:
             failed.append(path.name)
     if failed:
-        print(f"{len(failed)} of {len(selected)} benchmarks failed: {', '.join(failed)}", file=sys.stderr)
+        print(
+            f"{len(failed)} of {len(selected)} benchmarks failed: {', '.join(failed)}",
+            file=sys.stderr,
+        )
         return 1
     print(f"All {len(selected)} benchmarks passed.")
     return 0

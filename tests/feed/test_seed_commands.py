@@ -12,10 +12,10 @@ from django.core.management import CommandError, call_command
 from django.db.models import F
 from django.utils import timezone
 
-from feed.management.commands.seed_demo import demo_plan
-from feed.management.commands.seed_scale import scale_plan
 from feed.models import Follow, Like, Mention, Notification, Post, Rating, Report, User
-from feed.seeding import DEMO_PASSWORD, JABS
+from feed.seeding.demo import demo_plan
+from feed.seeding.scale import scale_plan
+from feed.seeding.text import DEMO_PASSWORD, JABS
 
 FIXED_NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -29,15 +29,29 @@ def _seed_demo(*args: str) -> str:
 def _assert_counters_match_rows() -> None:
     likes = Counter(Like.objects.values_list("post_id", flat=True))
     helpful = Counter(Rating.objects.filter(value=1).values_list("post_id", flat=True))
-    unhelpful = Counter(Rating.objects.filter(value=-1).values_list("post_id", flat=True))
-    replies = Counter(Post.objects.exclude(parent=None).values_list("parent_id", flat=True))
+    unhelpful = Counter(
+        Rating.objects.filter(value=-1).values_list("post_id", flat=True)
+    )
+    replies = Counter(
+        Post.objects.exclude(parent=None).values_list("parent_id", flat=True)
+    )
     mismatched = [
         row["id"]
         for row in Post.objects.values(
             "id", "like_count", "reply_count", "helpful_count", "unhelpful_count"
         )
-        if (row["like_count"], row["reply_count"], row["helpful_count"], row["unhelpful_count"])
-        != (likes[row["id"]], replies[row["id"]], helpful[row["id"]], unhelpful[row["id"]])
+        if (
+            row["like_count"],
+            row["reply_count"],
+            row["helpful_count"],
+            row["unhelpful_count"],
+        )
+        != (
+            likes[row["id"]],
+            replies[row["id"]],
+            helpful[row["id"]],
+            unhelpful[row["id"]],
+        )
     ]
     assert mismatched == []
 
@@ -45,6 +59,7 @@ def _assert_counters_match_rows() -> None:
 def _assert_threads_consistent() -> None:
     replies = Post.objects.exclude(parent=None).select_related("parent")
     for reply in replies:
+        assert reply.parent is not None
         assert reply.root_id == (reply.parent.root_id or reply.parent_id)
         assert reply.created_at >= reply.parent.created_at
     assert not Rating.objects.filter(user_id=F("post__author_id")).exists()
@@ -60,7 +75,10 @@ def test_seed_demo_builds_a_living_society_whose_counters_match_its_rows() -> No
     assert Post.objects.exclude(parent=None).count() >= 150
     assert Follow.objects.count() >= 300
     assert Like.objects.count() >= 1000
-    assert Rating.objects.filter(value=1).exists() and Rating.objects.filter(value=-1).exists()
+    assert (
+        Rating.objects.filter(value=1).exists()
+        and Rating.objects.filter(value=-1).exists()
+    )
     assert User.objects.exclude(display_name="").exclude(bio="").count() >= 60
     _assert_counters_match_rows()
     _assert_threads_consistent()
@@ -75,7 +93,9 @@ def test_seed_demo_builds_a_living_society_whose_counters_match_its_rows() -> No
     # Some posts are uncivil, and the uncivil ones draw more likes than the rest.
     jabs = [jab for stance_jabs in JABS.values() for jab in stance_jabs]
     uncivil = [p for p in Post.objects.all() if any(j in p.body for j in jabs)]
-    civil_likes = Post.objects.exclude(id__in=[p.id for p in uncivil]).values_list("like_count", flat=True)
+    civil_likes = Post.objects.exclude(id__in=[p.id for p in uncivil]).values_list(
+        "like_count", flat=True
+    )
     assert 0.03 * Post.objects.count() < len(uncivil) < 0.3 * Post.objects.count()
     assert np.mean([p.like_count for p in uncivil]) > 1.5 * np.mean(list(civil_likes))
     assert Report.objects.filter(status=Report.Status.OPEN).exists()
@@ -90,20 +110,30 @@ def test_seed_demo_builds_a_living_society_whose_counters_match_its_rows() -> No
 
 
 @pytest.mark.django_db
-def test_seed_demo_society_has_two_camps_that_mostly_follow_and_endorse_their_own() -> None:
+def test_seed_demo_society_has_two_camps_that_mostly_follow_and_endorse_their_own() -> (
+    None
+):
     _seed_demo("--scale", "0.5", "--seed", "11")
-    stance = {p.username: p.stance for p in demo_plan(seed=11, scale=0.5, now=FIXED_NOW).personas}
+    stance = {
+        p.username: p.stance
+        for p in demo_plan(seed=11, scale=0.5, now=FIXED_NOW).personas
+    }
     assert set(stance.values()) == {"people", "moving", "moderate"}
     follows = Follow.objects.values_list("follower__username", "followee__username")
-    camp_pairs = [(stance[a], stance[b]) for a, b in follows
-                  if "moderate" not in (stance[a], stance[b])]
+    camp_pairs = [
+        (stance[a], stance[b])
+        for a, b in follows
+        if "moderate" not in (stance[a], stance[b])
+    ]
     within = sum(1 for a, b in camp_pairs if a == b)
     bridges = len(camp_pairs) - within
     assert within > 0.75 * len(camp_pairs)
     assert bridges > 0
 
     # Ratings across camps are mostly unhelpful, within a camp mostly helpful.
-    ratings = Rating.objects.values_list("user__username", "post__author__username", "value")
+    ratings = Rating.objects.values_list(
+        "user__username", "post__author__username", "value"
+    )
     same = [v for u, a, v in ratings if stance[u] == stance[a] != "moderate"]
     other = [v for u, a, v in ratings if {stance[u], stance[a]} == {"people", "moving"}]
     assert np.mean([v == 1 for v in same]) > 0.6
@@ -113,11 +143,20 @@ def test_seed_demo_society_has_two_camps_that_mostly_follow_and_endorse_their_ow
 @pytest.mark.django_db
 def test_seed_demo_if_empty_leaves_an_existing_database_alone() -> None:
     _seed_demo("--scale", "0.2", "--if-empty")
-    counts = (User.objects.count(), Post.objects.count(), Like.objects.count(), Rating.objects.count())
+    counts = (
+        User.objects.count(),
+        Post.objects.count(),
+        Like.objects.count(),
+        Rating.objects.count(),
+    )
     output = _seed_demo("--scale", "0.2", "--if-empty")
     assert "not loaded" in output
-    assert counts == (User.objects.count(), Post.objects.count(), Like.objects.count(),
-                      Rating.objects.count())
+    assert counts == (
+        User.objects.count(),
+        Post.objects.count(),
+        Like.objects.count(),
+        Rating.objects.count(),
+    )
     with pytest.raises(CommandError, match="already exist"):
         _seed_demo("--scale", "0.2")
 
@@ -141,18 +180,25 @@ def test_seed_demo_writes_exactly_the_planned_society() -> None:
     _seed_demo("--scale", "0.2", "--seed", "3")
     plan = demo_plan(seed=3, scale=0.2, now=FIXED_NOW)
     names = [p.username for p in plan.personas]
-    assert sorted(User.objects.exclude(username="admin").values_list("username", flat=True)) == sorted(names)
+    assert sorted(
+        User.objects.exclude(username="admin").values_list("username", flat=True)
+    ) == sorted(names)
     # The plan's times are relative to "now", so compare in time order.
-    assert list(Post.objects.order_by("created_at", "id").values_list("author__username", "body")) == [
-        (names[p.author], p.body) for p in sorted(plan.posts, key=lambda p: p.created_at)
+    assert list(
+        Post.objects.order_by("created_at", "id").values_list(
+            "author__username", "body"
+        )
+    ) == [
+        (names[p.author], p.body)
+        for p in sorted(plan.posts, key=lambda p: p.created_at)
     ]
-    assert sorted(Follow.objects.values_list("follower__username", "followee__username")) == sorted(
-        (names[a], names[b]) for a, b in plan.follows
-    )
+    assert sorted(
+        Follow.objects.values_list("follower__username", "followee__username")
+    ) == sorted((names[a], names[b]) for a, b in plan.follows)
     bodies = [p.body for p in plan.posts]
-    assert sorted(Rating.objects.values_list("user__username", "post__body", "value")) == sorted(
-        (names[u], bodies[p], v) for u, p, v in plan.ratings
-    )
+    assert sorted(
+        Rating.objects.values_list("user__username", "post__body", "value")
+    ) == sorted((names[u], bodies[p], v) for u, p, v in plan.ratings)
 
 
 def test_seed_demo_rejects_a_nonsense_scale() -> None:
@@ -160,7 +206,7 @@ def test_seed_demo_rejects_a_nonsense_scale() -> None:
         _seed_demo("--scale", "0")
 
 
-# seed_scale ------------------------------------------------------------------------------
+# seed_scale ---------------------------------------------------------------------
 
 
 def _seed_scale(*args: str) -> tuple[str, str]:
@@ -172,15 +218,29 @@ def _seed_scale(*args: str) -> tuple[str, str]:
 @pytest.mark.django_db
 def test_seed_scale_loads_the_requested_sizes_with_consistent_counters() -> None:
     output, progress = _seed_scale(
-        "--users", "50", "--posts", "500", "--ratings", "1500", "--likes", "800",
-        "--follows-per-user", "10", "--reply-share", "0.2", "--seed", "4",
+        "--users",
+        "50",
+        "--posts",
+        "500",
+        "--ratings",
+        "1500",
+        "--likes",
+        "800",
+        "--follows-per-user",
+        "10",
+        "--reply-share",
+        "0.2",
+        "--seed",
+        "4",
     )
     assert User.objects.filter(username__startswith="load").count() == 50
     assert Post.objects.count() == 500
     assert Rating.objects.count() == 1500
     assert Like.objects.count() == 800
     assert Follow.objects.count() == 500
-    assert set(Counter(Follow.objects.values_list("follower_id", flat=True)).values()) == {10}
+    assert set(
+        Counter(Follow.objects.values_list("follower_id", flat=True)).values()
+    ) == {10}
     assert not Follow.objects.filter(follower_id=F("followee_id")).exists()
     assert Post.objects.exclude(parent=None).count() > 50
     _assert_counters_match_rows()
@@ -190,13 +250,18 @@ def test_seed_scale_loads_the_requested_sizes_with_consistent_counters() -> None
     assert "[seed_scale] ratings" in progress
 
     # Application writes after a bulk load get fresh ids (sequences are in step).
-    post = Post.objects.create(author=User.objects.get(username="load0"), body="after the load",
-                               created_at=timezone.now())
+    post = Post.objects.create(
+        author=User.objects.get(username="load0"),
+        body="after the load",
+        created_at=timezone.now(),
+    )
     assert post.id > max(Post.objects.exclude(id=post.id).values_list("id", flat=True))
 
     with pytest.raises(CommandError, match="already exist"):
         _seed_scale("--users", "5", "--posts", "5")
-    _seed_scale("--users", "5", "--posts", "5", "--prefix", "more", "--follows-per-user", "10")
+    _seed_scale(
+        "--users", "5", "--posts", "5", "--prefix", "more", "--follows-per-user", "10"
+    )
     assert Follow.objects.filter(follower__username="more0").count() == 4
 
 
@@ -218,8 +283,16 @@ def test_seed_scale_explains_bad_arguments(args: list[str], message: str) -> Non
 
 
 def test_scale_plan_is_deterministic_and_exact() -> None:
-    kwargs = dict(users=300, posts=3000, ratings=5000, likes=2000, follows_per_user=40,
-                  reply_share=0.1, days=10.0, seed=9)
+    kwargs = dict(
+        users=300,
+        posts=3000,
+        ratings=5000,
+        likes=2000,
+        follows_per_user=40,
+        reply_share=0.1,
+        days=10.0,
+        seed=9,
+    )
     plan = scale_plan(**kwargs)  # type: ignore[arg-type]
     again = scale_plan(**kwargs)  # type: ignore[arg-type]
     assert np.array_equal(plan.rating_post, again.rating_post)

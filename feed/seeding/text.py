@@ -1,4 +1,4 @@
-"""Shared helpers for the demo and scale seeders: personas and a post-text generator.
+"""Personas and a post-text generator for the demo and scale seeders.
 
 The demo society argues about transport in a fictional city, Eastbridge. Two
 camps hold opposite views — "streets for people" (trams, buses, bike lanes,
@@ -11,6 +11,8 @@ Everything is driven by a caller-supplied ``random.Random`` so a seed always
 produces the same society. Nothing here touches the database.
 """
 
+# The sentence templates read better unbroken than wrapped at 88 columns.
+# ruff: noqa: E501
 from __future__ import annotations
 
 import random
@@ -255,18 +257,102 @@ BRIDGE_REPLY_OPENERS: Final[tuple[str, ...]] = (
 )
 
 FIRST_NAMES: Final[tuple[str, ...]] = (
-    "alice", "bob", "chen", "dana", "emeka", "farah", "gus", "hana", "ivan", "jade",
-    "kofi", "lena", "mateo", "nadia", "oscar", "priya", "quinn", "rosa", "sami", "tove",
-    "umar", "vera", "wes", "xin", "yara", "zane", "amir", "bea", "carlos", "dina",
-    "eli", "fatima", "george", "helga", "isaac", "jun", "kira", "leo", "maya", "nils",
-    "olga", "pablo", "rania", "stefan", "tara", "ugo", "vik", "wanda", "yusuf", "zoe",
-    "anya", "bruno", "cleo", "dev", "esme", "finn", "greta", "hugo", "ines", "jonas",
-    "kai", "lucia", "marek", "noor", "otto", "petra", "rafael", "sofia", "theo", "una",
+    "alice",
+    "bob",
+    "chen",
+    "dana",
+    "emeka",
+    "farah",
+    "gus",
+    "hana",
+    "ivan",
+    "jade",
+    "kofi",
+    "lena",
+    "mateo",
+    "nadia",
+    "oscar",
+    "priya",
+    "quinn",
+    "rosa",
+    "sami",
+    "tove",
+    "umar",
+    "vera",
+    "wes",
+    "xin",
+    "yara",
+    "zane",
+    "amir",
+    "bea",
+    "carlos",
+    "dina",
+    "eli",
+    "fatima",
+    "george",
+    "helga",
+    "isaac",
+    "jun",
+    "kira",
+    "leo",
+    "maya",
+    "nils",
+    "olga",
+    "pablo",
+    "rania",
+    "stefan",
+    "tara",
+    "ugo",
+    "vik",
+    "wanda",
+    "yusuf",
+    "zoe",
+    "anya",
+    "bruno",
+    "cleo",
+    "dev",
+    "esme",
+    "finn",
+    "greta",
+    "hugo",
+    "ines",
+    "jonas",
+    "kai",
+    "lucia",
+    "marek",
+    "noor",
+    "otto",
+    "petra",
+    "rafael",
+    "sofia",
+    "theo",
+    "una",
 )
 SURNAMES: Final[tuple[str, ...]] = (
-    "Moreno", "Okafor", "Lindqvist", "Haddad", "Kowalski", "Nakamura", "Brennan",
-    "Silva", "Mensah", "Dubois", "Petrov", "Ahmed", "Fischer", "Rossi", "Byrne",
-    "Novak", "Jansen", "Costa", "Osei", "Larsen", "Ward", "Bianchi", "Sato", "Quinn",
+    "Moreno",
+    "Okafor",
+    "Lindqvist",
+    "Haddad",
+    "Kowalski",
+    "Nakamura",
+    "Brennan",
+    "Silva",
+    "Mensah",
+    "Dubois",
+    "Petrov",
+    "Ahmed",
+    "Fischer",
+    "Rossi",
+    "Byrne",
+    "Novak",
+    "Jansen",
+    "Costa",
+    "Osei",
+    "Larsen",
+    "Ward",
+    "Bianchi",
+    "Sato",
+    "Quinn",
 )
 
 BIOS: Final[dict[Stance, tuple[str, ...]]] = {
@@ -311,8 +397,15 @@ def stance_for_index(index: int) -> Stance:
     The first three accounts (alice, bob, chen) are one of each, so the printed
     demo logins show all three perspectives.
     """
-    cycle: tuple[Stance, ...] = ("people", "moving", "moderate", "people", "moving",
-                                 "people", "moving")
+    cycle: tuple[Stance, ...] = (
+        "people",
+        "moving",
+        "moderate",
+        "people",
+        "moving",
+        "people",
+        "moving",
+    )
     return cycle[index % len(cycle)]
 
 
@@ -321,7 +414,9 @@ def personas_make(rng: random.Random, count: int) -> list[Persona]:
     personas: list[Persona] = []
     for index in range(count):
         base = FIRST_NAMES[index % len(FIRST_NAMES)]
-        username = base if index < len(FIRST_NAMES) else f"{base}{index // len(FIRST_NAMES)}"
+        username = (
+            base if index < len(FIRST_NAMES) else f"{base}{index // len(FIRST_NAMES)}"
+        )
         stance = stance_for_index(index)
         if stance == "people":
             viewpoint = -rng.uniform(0.35, 1.0)
@@ -354,7 +449,9 @@ def _join(opener: str, claim: str) -> str:
     return opener + claim
 
 
-def _claim(rng: random.Random, stance: Stance, topic: str | None = None) -> tuple[str, str]:
+def _claim(
+    rng: random.Random, stance: Stance, topic: str | None = None
+) -> tuple[str, str]:
     topic = topic or rng.choice(sorted(CLAIMS))
     return topic, rng.choice(CLAIMS[topic][stance]).format(city=CITY)
 
@@ -407,5 +504,7 @@ def scale_bodies(rng: random.Random, count: int) -> list[str]:
     for index in range(count):
         stance = STANCES[index % len(STANCES)]
         _, claim = _claim(rng, stance)
-        bodies.append(f"{_sentence(claim)}. {rng.choice(REASONS[stance])}{rng.choice(CLOSERS)}")
+        bodies.append(
+            f"{_sentence(claim)}. {rng.choice(REASONS[stance])}{rng.choice(CLOSERS)}"
+        )
     return bodies
