@@ -12,12 +12,12 @@ from typing import Any
 
 from channels.consumer import SyncConsumer
 
-from ranking.services import post_signals_compute
+from ranking.services import MESSAGE_CHUNK, post_signals_compute
 
 logger = logging.getLogger(__name__)
 
-# A message names at most this many posts; more is a bug in the sender.
-MAX_POSTS_PER_MESSAGE = 10_000
+# post_signals_enqueue sends at most MESSAGE_CHUNK ids; far more is a bug.
+MAX_POSTS_PER_MESSAGE = 10 * MESSAGE_CHUNK
 
 
 class RankingWorkerConsumer(SyncConsumer):

@@ -32,7 +32,11 @@ from ranking.artefacts import (
 )
 from ranking.incivility import incivility_scores
 from ranking.models import ModelArtefact, PostSignals
-from ranking.selectors import model_active_loaded, post_ids_missing_incivility
+from ranking.selectors import (
+    model_active_loaded,
+    post_ids_missing_incivility,
+    post_signals_for,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +44,9 @@ logger = logging.getLogger(__name__)
 RANKING_CHANNEL = "ranking"
 # Posts scored per database round trip; bounds memory and lock time per chunk.
 SIGNALS_CHUNK = 500
+# Posts named per worker message, so one message is one bounded unit of work
+# (a bulk import of 100k posts becomes many messages several workers can share).
+MESSAGE_CHUNK = 1000
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -184,32 +191,38 @@ def post_signals_compute(*, post_ids: Iterable[int]) -> int:
     scored = 0
     for start in range(0, len(pending), SIGNALS_CHUNK):
         chunk = pending[start : start + SIGNALS_CHUNK]
+        # Scored before any lock is taken: the CPU work must not hold up likes
+        # and replies that update these posts' counters. Post bodies never change.
+        bodies = dict(Post.objects.filter(id__in=chunk).values_list("id", "body"))
+        ids = sorted(bodies)
+        scores = dict(
+            zip(ids, incivility_scores(model, [bodies[i] for i in ids]), strict=True)
+        )
         with transaction.atomic():
-            # Locking the posts keeps a concurrent delete from orphaning a row.
-            bodies = dict(
+            # Locking the posts for the moment of the upsert keeps a concurrent
+            # delete from failing the foreign key; deleted posts drop out here.
+            still_there = list(
                 Post.objects.select_for_update()
-                .filter(id__in=chunk)
+                .filter(id__in=ids)
                 .order_by("id")
-                .values_list("id", "body")
+                .values_list("id", flat=True)
             )
-            ids = sorted(bodies)
-            scores = incivility_scores(model, [bodies[i] for i in ids])
             now = timezone.now()
             PostSignals.objects.bulk_create(
                 [
                     PostSignals(
                         post_id=post_id,
-                        incivility=min(1.0, max(0.0, float(score))),
+                        incivility=min(1.0, max(0.0, float(scores[post_id]))),
                         incivility_version=artefact.version,
                         computed_at=now,
                     )
-                    for post_id, score in zip(ids, scores, strict=True)
+                    for post_id in still_there
                 ],
                 update_conflicts=True,
                 unique_fields=["post"],
                 update_fields=["incivility", "incivility_version", "computed_at"],
             )
-        scored += len(ids)
+        scored += len(still_there)
     return scored
 
 
@@ -279,9 +292,29 @@ def post_signals_enqueue(*, post_ids: Iterable[int]) -> None:
             if layer is None:
                 post_signals_compute(post_ids=ids)
                 return
-            async_to_sync(layer.send)(
-                RANKING_CHANNEL, {"type": "post.signals", "post_ids": ids}
-            )
+            for start in range(0, len(ids), MESSAGE_CHUNK):
+                async_to_sync(layer.send)(
+                    RANKING_CHANNEL,
+                    {
+                        "type": "post.signals",
+                        "post_ids": ids[start : start + MESSAGE_CHUNK],
+                    },
+                )
 
     # robust: an exception here is logged, not raised into the committed request.
     transaction.on_commit(run, robust=True)
+
+
+def post_signals_ensure(*, post_ids: Iterable[int]) -> dict[int, PostSignals]:
+    """Stored signals of these posts, computing any missing ones first.
+
+    For the ranker's request path: a failure to compute is logged and the posts
+    are returned with whatever is stored (possibly nothing), so a feed is never
+    broken by a missing or unloadable model.
+    """
+    ids = list(post_ids)
+    try:
+        post_signals_compute(post_ids=ids)
+    except Exception:
+        logger.exception("computing missing post signals failed; serving without them")
+    return post_signals_for(post_ids=ids)

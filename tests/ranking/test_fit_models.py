@@ -103,20 +103,22 @@ def test_unknown_model_name_is_refused() -> None:
         _fit("engagement")
 
 
-def test_bridging_is_skipped_without_ratings() -> None:
-    out, _ = _fit("bridging")
-    assert "no training data yet" in out
-    assert not ModelArtefact.objects.filter(name="bridging").exists()
+def test_ratings_models_are_skipped_without_ratings() -> None:
+    out, _ = _fit("bridging", "consensus")
+    assert "bridging: no training data yet" in out
+    assert "consensus: no training data yet" in out
+    assert not ModelArtefact.objects.exists()
 
 
-def test_bridging_fit_stores_npz_and_scores_rated_posts(make_user: Any) -> None:
+@pytest.fixture
+def rated_posts(make_user: Any) -> list[Post]:
+    """12 raters in two camps rate 12 posts: post 0 everyone likes, post 1 nobody."""
     author = make_user()
     raters = [make_user() for _ in range(12)]
     posts = [
         Post.objects.create(author=author, body=f"post {i}", created_at=timezone.now())
         for i in range(12)
     ]
-    # Post 0 is found helpful by everyone, post 1 by nobody; the rest split.
     Rating.objects.bulk_create(
         Rating(
             user=rater,
@@ -126,7 +128,14 @@ def test_bridging_fit_stores_npz_and_scores_rated_posts(make_user: Any) -> None:
         for r, rater in enumerate(raters)
         for p, post in enumerate(posts)
     )
-    out, _ = _fit("bridging")
+    return posts
+
+
+def test_bridging_fit_stores_npz_and_scores_rated_posts(
+    rated_posts: list[Post],
+) -> None:
+    posts = rated_posts
+    _fit("bridging")
     artefact = model_active(name="bridging")
     assert artefact is not None and artefact.format == "npz"
     arrays = arrays_load(bytes(ModelArtefact.objects.get(pk=artefact.pk).blob))
@@ -138,3 +147,23 @@ def test_bridging_fit_stores_npz_and_scores_rated_posts(make_user: Any) -> None:
     assert (
         LedgerEntry.objects.get(kind="model.activated").subject == "model:bridging:v1"
     )
+
+
+def test_consensus_fit_stores_groups_and_keeps_other_signals(
+    rated_posts: list[Post],
+) -> None:
+    posts = rated_posts
+    _fit("bridging")
+    out, _ = _fit("consensus")
+    assert "consensus: v1 activated" in out
+    artefact = model_active(name="consensus")
+    assert artefact is not None and artefact.format == "npz"
+    arrays = arrays_load(bytes(ModelArtefact.objects.get(pk=artefact.pk).blob))
+    assert arrays["rater_ids"].size == arrays["rater_group"].size == 12
+    assert artefact.metrics["n_groups"] == int(arrays["n_groups"][0])
+    rows = {row.post_id: row for row in PostSignals.objects.all()}
+    assert all(0.0 <= rows[p.id].consensus <= 1.0 for p in posts)
+    assert rows[posts[0].id].consensus > rows[posts[1].id].consensus
+    # Writing consensus left the bridging scores in place.
+    assert rows[posts[0].id].model_versions == {"bridging": 1, "consensus": 1}
+    assert model_versions_active() == {"bridging": 1, "consensus": 1}

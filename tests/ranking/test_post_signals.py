@@ -26,10 +26,12 @@ from ranking.incivility import incivility_corpus_load, incivility_fit, incivilit
 from ranking.models import ModelArtefact, PostSignals
 from ranking.selectors import model_cache_clear, post_signals_for
 from ranking.services import (
+    MESSAGE_CHUNK,
     model_activate,
     model_artefact_create,
     post_signals_compute,
     post_signals_enqueue,
+    post_signals_ensure,
     post_signals_store,
 )
 
@@ -207,6 +209,37 @@ def test_enqueue_sends_to_the_ranking_channel_when_not_inline(
     message = async_to_sync(get_channel_layer().receive)("ranking")
     assert message == {"type": "post.signals", "post_ids": sorted(_ids(posts[:2]))}
     assert not PostSignals.objects.exists()
+
+
+def test_enqueue_splits_large_batches_into_bounded_messages(
+    posts: list[Post],
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.RUN_BACKGROUND_INLINE = False
+    ids = list(range(1, MESSAGE_CHUNK * 2 + 2))
+    with django_capture_on_commit_callbacks(execute=True):
+        post_signals_enqueue(post_ids=ids)
+    layer = get_channel_layer()
+    sizes = [len(async_to_sync(layer.receive)("ranking")["post_ids"]) for _ in range(3)]
+    assert sizes == [MESSAGE_CHUNK, MESSAGE_CHUNK, 1]
+
+
+def test_ensure_computes_missing_and_survives_a_broken_model(
+    activate: Callable[[FitResult], ModelArtefact],
+    base_result: FitResult,
+    posts: list[Post],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    artefact = activate(base_result)
+    stored = post_signals_ensure(post_ids=_ids(posts[:2]))
+    assert set(stored) == set(_ids(posts[:2]))
+    model_cache_clear()
+    ModelArtefact.objects.filter(pk=artefact.pk).update(blob_sha256="0" * 64)
+    # The missing posts stay missing, the stored ones are served, nothing raises.
+    stored = post_signals_ensure(post_ids=_ids(posts))
+    assert set(stored) == set(_ids(posts[:2]))
+    assert "serving without them" in caplog.text
 
 
 def test_enqueue_failure_is_logged_not_raised(

@@ -91,37 +91,68 @@ def apply_incivility(artefact: ModelArtefact, progress: Progress) -> int:
     return scored
 
 
-# --- bridging -------------------------------------------------------------------------
+# --- ratings-based models: bridging and consensus ------------------------------
 
-# helpful -> 1.0, unhelpful -> 0.0 (the published model's scale).
+# helpful -> 1.0, unhelpful -> 0.0 (the published bridging model's scale).
 _RATING_VALUE = {Rating.Value.HELPFUL: 1.0, Rating.Value.UNHELPFUL: 0.0}
+
+
+@dataclass(frozen=True)
+class _Ratings:
+    rater_ids: np.ndarray
+    item_ids: np.ndarray
+    rater_idx: np.ndarray
+    item_idx: np.ndarray
+    values: np.ndarray
+    sha256: str
+
+
+def _ratings_read() -> _Ratings | None:
+    """Every helpful/unhelpful rating as index arrays, sorted, with their hash."""
+    rows = sorted(Rating.objects.values_list("user_id", "post_id", "value"))
+    if not rows:
+        return None
+    raters = np.array(sorted({r[0] for r in rows}), dtype=np.int64)
+    items = np.array(sorted({r[1] for r in rows}), dtype=np.int64)
+    values = [_RATING_VALUE[r[2]] for r in rows]
+    return _Ratings(
+        rater_ids=raters,
+        item_ids=items,
+        rater_idx=np.searchsorted(
+            raters, np.array([r[0] for r in rows], dtype=np.int64)
+        ),
+        item_idx=np.searchsorted(items, np.array([r[1] for r in rows], dtype=np.int64)),
+        values=np.array(values, dtype=np.float64),
+        sha256=training_data_sha256(
+            [r[0], r[1], v] for r, v in zip(rows, values, strict=True)
+        ),
+    )
 
 
 def fit_bridging_model(progress: Progress) -> FitResult | None:
     from ranking.bridging import FACTOR_LAMBDA, INTERCEPT_LAMBDA, fit_bridging
 
     progress.update(0, "reading ratings")
-    rows = sorted(Rating.objects.values_list("user_id", "post_id", "value"))
-    if not rows:
+    ratings = _ratings_read()
+    if ratings is None:
         return None
-    raters = np.array(sorted({r[0] for r in rows}), dtype=np.int64)
-    items = np.array(sorted({r[1] for r in rows}), dtype=np.int64)
-    rater_idx = np.searchsorted(raters, np.array([r[0] for r in rows], dtype=np.int64))
-    item_idx = np.searchsorted(items, np.array([r[1] for r in rows], dtype=np.int64))
-    values = np.array([_RATING_VALUE[r[2]] for r in rows], dtype=np.float64)
-    progress.update(1, f"fitting {len(rows)} ratings")
+    progress.update(1, f"fitting {ratings.values.size} ratings")
     result = fit_bridging(
-        rater_idx, item_idx, values, n_raters=raters.size, n_items=items.size
+        ratings.rater_idx,
+        ratings.item_idx,
+        ratings.values,
+        n_raters=ratings.rater_ids.size,
+        n_items=ratings.item_ids.size,
     )
     progress.update(2, "serialising")
     blob = arrays_dump(
         {
-            "item_ids": items,
+            "item_ids": ratings.item_ids,
             "item_intercept": result.item_intercept,
             "item_factor": result.item_factor,
             "item_n_ratings": result.item_n_ratings,
             "item_flag": result.item_flag,
-            "rater_ids": raters,
+            "rater_ids": ratings.rater_ids,
             "rater_intercept": result.rater_intercept,
             "rater_factor": result.rater_factor,
             "global_intercept": np.array([result.global_intercept]),
@@ -130,9 +161,7 @@ def fit_bridging_model(progress: Progress) -> FitResult | None:
     return FitResult(
         blob=blob,
         format=FORMAT_NPZ,
-        training_data_sha256=training_data_sha256(
-            [user_id, post_id, _RATING_VALUE[value]] for user_id, post_id, value in rows
-        ),
+        training_data_sha256=ratings.sha256,
         parameters={
             "factor_lambda": FACTOR_LAMBDA,
             "intercept_lambda": INTERCEPT_LAMBDA,
@@ -144,25 +173,76 @@ def fit_bridging_model(progress: Progress) -> FitResult | None:
     )
 
 
-def apply_bridging(artefact: ModelArtefact, progress: Progress) -> int:
-    arrays = model_load(artefact=artefact)
-    scores = {
-        int(post_id): float(score)
-        for post_id, score in zip(
-            arrays["item_ids"], arrays["item_intercept"], strict=True
-        )
-    }
-    progress.update(0, f"storing {len(scores)} bridging scores")
-    written = post_signals_store(
-        name="bridging", version=artefact.version, values=scores
+def fit_consensus_model(progress: Progress) -> FitResult | None:
+    from ranking.consensus import fit_consensus
+
+    progress.update(0, "reading ratings")
+    ratings = _ratings_read()
+    if ratings is None:
+        return None
+    progress.update(1, f"grouping raters over {ratings.values.size} ratings")
+    result = fit_consensus(
+        ratings.rater_idx,
+        ratings.item_idx,
+        ratings.values,
+        n_raters=ratings.rater_ids.size,
+        n_items=ratings.item_ids.size,
     )
-    progress.update(progress.total, "stored")
-    return written
+    progress.update(2, f"{result.n_groups} opinion groups; serialising")
+    blob = arrays_dump(
+        {
+            "item_ids": ratings.item_ids,
+            "item_consensus": result.item_consensus,
+            "item_groups_rating": result.item_groups_rating,
+            # The opinion group of each rater: what cross_cutting compares.
+            "rater_ids": ratings.rater_ids,
+            "rater_group": result.rater_group,
+            "n_groups": np.array([result.n_groups]),
+        }
+    )
+    return FitResult(
+        blob=blob,
+        format=FORMAT_NPZ,
+        training_data_sha256=ratings.sha256,
+        parameters={
+            "min_rater_ratings": 5,
+            "min_item_raters": 5,
+            "n_components": 2,
+            "k_range": [2, 5],
+            "rating_values": {"helpful": 1.0, "unhelpful": 0.0},
+        },
+        metrics={"n_groups": result.n_groups}
+        | {k: float(v) for k, v in result.metrics.items()},
+    )
+
+
+def _apply_item_scores(
+    signal: str, column: str
+) -> Callable[[ModelArtefact, Progress], int]:
+    def apply(artefact: ModelArtefact, progress: Progress) -> int:
+        arrays = model_load(artefact=artefact)
+        scores = {
+            int(post_id): float(score)
+            for post_id, score in zip(arrays["item_ids"], arrays[column], strict=True)
+        }
+        progress.update(0, f"storing {len(scores)} {signal} scores")
+        written = post_signals_store(
+            name=signal, version=artefact.version, values=scores
+        )
+        progress.update(progress.total, "stored")
+        return written
+
+    return apply
 
 
 FITTERS: dict[str, Fitter] = {
     "incivility": Fitter(fit=fit_incivility, apply=apply_incivility),
-    "bridging": Fitter(fit=fit_bridging_model, apply=apply_bridging),
+    "bridging": Fitter(
+        fit=fit_bridging_model, apply=_apply_item_scores("bridging", "item_intercept")
+    ),
+    "consensus": Fitter(
+        fit=fit_consensus_model, apply=_apply_item_scores("consensus", "item_consensus")
+    ),
 }
 
 
