@@ -23,13 +23,19 @@ gathered with ``np.bincount``; then the same for raters, then μ. Each sweep cos
 handful of passes over the ratings and never increases the loss.
 
 Robustness to selection bias (``robust=True``): when raters mostly rate what they
-already agree with, an item's few ratings from the other side are drowned out and
-its intercept drifts toward what its own side likes. After a first fit, raters are
-split into two sides by the sign of their factor, and each rating is weighted by
-the inverse of its side's over-representation among that item's raters (the
-side's population share over its share of the item's ratings, clipped), so that
-both sides weigh on the intercept as they would under even exposure. The model
-is then refitted from the first fit.
+already agree with, cross-side ratings are rare, the rating data alone no longer
+pins down the viewpoint axis (the fitted rater factors become mostly noise), and
+each item's intercept absorbs its own side's approval: intercepts drift toward
+partisan favourites. But the same selection makes *which* items a rater chose to
+rate a strong signal of viewpoint. The robust fit reads the main axis of the
+rater×item incidence matrix (a spectral embedding) and uses it as a prior for the
+rater factors (ridge toward it instead of toward 0), with a strength gated by how
+far that axis stands out of random-graph noise. Under random exposure the gate is
+0 and the fit is exactly the plain one, so agreement with the reference is kept
+where the reference is right. Measured on the synthetic society (bench
+``bench/bench_bridging.py``), this raises the rank correlation of intercepts with
+the hidden "less favourable side" truth; the inverse-propensity reweighting by
+rater side that is also available (``ipw_clip > 1``) did not, and is off.
 
 Items and raters below the thresholds are not part of the fit. Items that have
 some ratings get a *shrunk prior*: their parameters are solved against the fitted
@@ -191,6 +197,8 @@ def _als(
     lb_mu = intercept_lambda * total_w
     w_i = np.bincount(i, weights=w, minlength=core.n_i)
     w_r = np.bincount(r, weights=w, minlength=core.n_r)
+    pull = anchor_strength if anchor is not None else 0.0
+    pull_to = pull * anchor if anchor is not None else np.zeros(core.n_r)
 
     def loss() -> float:
         pred = mu + b_r[r] + b_i[i] + f_r[r] * f_i[i]
@@ -198,8 +206,14 @@ def _als(
         reg = factor_lambda * (np.mean(f_r**2) + np.mean(f_i**2)) + intercept_lambda * (
             np.mean(b_r**2) + np.mean(b_i**2) + mu * mu
         )
+        if anchor is not None:
+            reg += pull * float(np.sum((f_r - anchor) ** 2)) / total_w
         return mse + float(reg)
 
+    params = (b_r, f_r, b_i, f_i)
+    snapshot = [p.copy() for p in params]
+    snap_mu = mu
+    step = 2.0
     prev = loss()
     sweeps = 0
     cur = prev
@@ -211,26 +225,43 @@ def _als(
         a12 = np.bincount(i, weights=wf, minlength=core.n_i)
         a22 = np.bincount(i, weights=wf * fr, minlength=core.n_i) + lf_i
         y1 = np.bincount(i, weights=w * res, minlength=core.n_i)
-        y2 = np.bincount(i, weights=wf * res, minlength=core.n_i)
+        y2: np.ndarray = np.bincount(i, weights=wf * res, minlength=core.n_i)
         b_i[:], f_i[:] = _solve_2x2(w_i + lb_i, a12, a22, y1, y2)
         # Raters given items.
         fi = f_i[i]
         res = y - mu - b_i[i]
         wf = w * fi
         a12 = np.bincount(r, weights=wf, minlength=core.n_r)
-        a22 = np.bincount(r, weights=wf * fi, minlength=core.n_r) + lf_r
+        # With an anchor, the factor's ridge pulls toward the anchor, not 0.
+        a22 = np.bincount(r, weights=wf * fi, minlength=core.n_r) + lf_r + pull
         y1 = np.bincount(r, weights=w * res, minlength=core.n_r)
-        y2 = np.bincount(r, weights=wf * res, minlength=core.n_r)
-        if anchor is not None:
-            # Ridge toward the anchor instead of toward 0.
-            a22 = a22 + anchor_strength
-            y2 = y2 + anchor_strength * anchor
+        y2 = np.bincount(r, weights=wf * res, minlength=core.n_r) + pull_to
         b_r[:], f_r[:] = _solve_2x2(w_r + lb_r, a12, a22, y1, y2)
         # Global intercept.
         res = y - b_r[r] - b_i[i] - f_r[r] * fi
         mu = float(np.dot(w, res)) / (total_w + lb_mu)
         if sweeps % 5 == 0 or sweeps == max_iter:
             cur = loss()
+            # Line-search extrapolation along the last five sweeps' path, as
+            # used to speed up ALS for tensor factorisations: a single factor's
+            # ALS otherwise crawls along flat valleys. Kept only if the
+            # objective improves, so the loss still never increases.
+            saved = [p.copy() for p in params]
+            saved_mu = mu
+            for p, old in zip(params, snapshot, strict=True):
+                p += step * (p - old)
+            mu = mu + step * (mu - snap_mu)
+            tried = loss()
+            if tried < cur:
+                cur = tried
+                step = min(step * 1.5, 16.0)
+            else:
+                for p, keep in zip(params, saved, strict=True):
+                    p[:] = keep
+                mu = saved_mu
+                step = max(step / 2.0, 1.0)
+            snapshot = [p.copy() for p in params]
+            snap_mu = mu
             if abs(prev - cur) <= tol * max(abs(prev), 1e-12):
                 break
             prev = cur
@@ -343,7 +374,7 @@ def fit_bridging(
     gap_floor: float = 0.05,
     gap_full: float = 0.3,
     max_iter: int = 300,
-    tol: float = 1e-7,
+    tol: float = 1e-6,
     seed: int = 0,
 ) -> BridgingResult:
     """Fit the one-factor bridging model to ratings given as parallel arrays.
@@ -396,12 +427,6 @@ def fit_bridging(
         f_i = np.zeros(core.n_i)
         w = np.ones(core.y.size)
         mu0 = float(core.y.mean())
-        kwargs = {
-            "factor_lambda": factor_lambda,
-            "intercept_lambda": intercept_lambda,
-            "max_iter": max_iter,
-            "tol": tol,
-        }
         anchor: np.ndarray | None = None
         strength = 0.0
         if robust:
@@ -431,7 +456,10 @@ def fit_bridging(
             mu=mu0,
             anchor=anchor,
             anchor_strength=strength,
-            **kwargs,
+            factor_lambda=factor_lambda,
+            intercept_lambda=intercept_lambda,
+            max_iter=max_iter,
+            tol=tol,
         )
         metrics["sweeps"] = float(sweeps)
         # Identification, as the reference does it: the larger group of raters

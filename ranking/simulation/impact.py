@@ -24,12 +24,12 @@ def _feed_summary(feeds: dict[Any, list[Candidate]], k: int) -> dict[str, float]
         return {}
 
     def mean_of(name: str) -> float:
-        vals = [
+        found = [
             c.signals.get(name, c.viewer_signals.get(name))
             for feed in shown
             for c in feed
         ]
-        vals = [v for v in vals if v is not None]
+        vals = [float(v) for v in found if v is not None]
         return float(np.mean(vals)) if vals else float("nan")
 
     population = [c.author_id for feed in feeds.values() for c in feed]
