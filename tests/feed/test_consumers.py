@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
@@ -89,9 +90,14 @@ async def test_followed_authors_post_arrives_only_after_commit() -> None:
     assert await communicator.receive_nothing(timeout=0.5)
     assert not await database_sync_to_async(Post.objects.exists)()
 
-    post = await database_sync_to_async(services.post_create)(
-        author=bob, body="for real"
-    )
+    def post_and_look_before_commit() -> Post:
+        with transaction.atomic():
+            post = services.post_create(author=bob, body="for real")
+            # Written but not committed: the socket must still be silent.
+            assert async_to_sync(communicator.receive_nothing)(0.3)
+        return post
+
+    post = await database_sync_to_async(post_and_look_before_commit)()
     assert await receive(communicator) == {
         "event": "new_post",
         "post_id": post.id,
@@ -307,4 +313,23 @@ async def test_cannot_watch_a_thread_of_an_account_that_blocks_you() -> None:
     communicator = await connect(alice)
     await communicator.send_json_to({"action": "watch_thread", "post_id": post.id})
     assert await receive(communicator) == {"event": "error", "detail": "No such post."}
+    await communicator.disconnect()
+
+
+async def test_being_blocked_while_connected_stops_that_authors_posts() -> None:
+    alice, bob = await create_user("alice"), await create_user("bob")
+    await database_sync_to_async(services.follow_create)(
+        follower=alice, followee_id=bob.id
+    )
+    communicator = await connect(alice)
+    await database_sync_to_async(services.block_create)(
+        blocker=bob, blocked_id=alice.id
+    )
+    assert await receive(communicator) == {
+        "event": "follows_changed",
+        "author_id": bob.id,
+        "following": False,
+    }
+    await database_sync_to_async(services.post_create)(author=bob, body="not for alice")
+    assert await communicator.receive_nothing(timeout=0.5)
     await communicator.disconnect()
