@@ -297,7 +297,6 @@ def amendment_detail(request: HttpRequest, amendment_id: int) -> HttpResponse:
             "is_board": is_board,
             "my_vote": selectors.vote_of(amendment=amendment, user=request.user),
             "comment_form": CommentForm(),
-            "voting_form": OpenVotingForm(),
             "vote_choices": VoteChoice.choices,
             "window_open": amendment.status == AmendmentStatus.VOTING
             and amendment.voting_closes_at is not None

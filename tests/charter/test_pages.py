@@ -105,6 +105,8 @@ def test_versions_and_diff_pages(client: Client, adopted_v2: CharterVersion) -> 
     body = diff.content.decode()
     assert "weight +1)" in body and "weight +1.5)" in body
     assert "No article changes." in body
+    picker = client.get("/charter/diff/")
+    assert picker.status_code == 200 and 'name="a"' in picker.content.decode()
     assert client.get("/charter/diff/?a=1&b=x").status_code == 400
     assert client.get("/charter/diff/?a=1&b=9").status_code == 404
     assert client.get("/charter/").content.decode().count("Version 2, in force") == 1
