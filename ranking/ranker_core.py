@@ -361,6 +361,40 @@ def _rerank(
     return placed, forced, unmet
 
 
+@dataclass(frozen=True)
+class PageBudget:
+    """How much of the feed a viewer may still be served today."""
+
+    page_size: int
+    # Items allowed on the next page (0 once the daily limit is reached).
+    next_page: int
+    # Show "you're caught up" after this page.
+    caught_up: bool
+
+
+def page_budget(
+    policy: Mapping[str, Any], *, served_today: int, remaining_candidates: int
+) -> PageBudget:
+    """Apply the charter's ``feed`` section: page size, daily limit, caught-up marker.
+
+    The marker is shown when the daily limit is reached or the ranked candidates
+    run out, if the charter asks for it.
+    """
+    feed = policy.get("feed") or {}
+    size = int(feed.get("page_size") or DEFAULT_PAGE_SIZE)
+    limit = feed.get("daily_limit")
+    left_today = (
+        max(0, int(limit) - served_today) if limit is not None else remaining_candidates
+    )
+    next_page = max(0, min(size, left_today, remaining_candidates))
+    exhausted = next_page >= min(left_today, remaining_candidates)
+    return PageBudget(
+        page_size=size,
+        next_page=next_page,
+        caught_up=bool(feed.get("caught_up_marker")) and exhausted,
+    )
+
+
 def chronological(candidates: Sequence[Candidate]) -> list[Candidate]:
     """Newest first, ties by id: the baseline feed (no profiling, no signals)."""
     return sorted(candidates, key=lambda c: (c.created_at, c.item_id), reverse=True)

@@ -13,7 +13,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ranking.ranker_core import Candidate, RankResult, chronological, rank
+from ranking.ranker_core import (
+    Candidate,
+    RankResult,
+    chronological,
+    page_budget,
+    rank,
+)
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
@@ -277,3 +283,17 @@ def test_unknown_signal_or_constraint_is_refused() -> None:
 def test_chronological_is_newest_first() -> None:
     cands = [_cand(1, hours=3), _cand(2, hours=1), _cand(3, hours=2)]
     assert [c.item_id for c in chronological(cands)] == [2, 3, 1]
+
+
+def test_page_budget_respects_daily_limit_and_caught_up_marker() -> None:
+    policy = {"feed": {"page_size": 30, "daily_limit": 100, "caught_up_marker": True}}
+    first = page_budget(policy, served_today=0, remaining_candidates=500)
+    assert (first.next_page, first.caught_up) == (30, False)
+    near = page_budget(policy, served_today=90, remaining_candidates=500)
+    assert (near.next_page, near.caught_up) == (10, True)
+    done = page_budget(policy, served_today=100, remaining_candidates=500)
+    assert (done.next_page, done.caught_up) == (0, True)
+    few = page_budget(policy, served_today=0, remaining_candidates=12)
+    assert (few.next_page, few.caught_up) == (12, True)
+    policy["feed"]["caught_up_marker"] = False
+    assert not page_budget(policy, served_today=100, remaining_candidates=5).caught_up
