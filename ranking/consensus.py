@@ -85,7 +85,13 @@ def fit_consensus(
 
     ``values`` are 1 (helpful), 0.5 (somewhat) or 0 (not helpful). Raters with
     fewer than ``min_rater_ratings`` ratings are not clustered (group NO_GROUP)
-    and their ratings do not count towards any group's share.
+    and their ratings do not count towards any group's share. Only items with at
+    least ``min_item_raters`` raters shape the groups (all items get a score).
+    ``center=True`` centres votes per item as Polis does (see the comment below
+    for why it is off by default). A group's helpful share is smoothed with a
+    Beta(``prior_helpful``, ``prior_unhelpful``) prior and counts only if the
+    group rated the item ``min_group_ratings`` times; with fewer than
+    ``min_groups`` such groups the item gets the prior mean.
     """
     rater_idx = np.asarray(rater_idx, dtype=np.int64)
     item_idx = np.asarray(item_idx, dtype=np.int64)
