@@ -197,6 +197,10 @@ def delete(request: HtmxHttpRequest, post_id: int) -> HttpResponse:
                 request, "frontend/_notice.html", {"message": str(exc)}, status=403
             )
         raise
+    except Http404:
+        if request.htmx:
+            return render(request, "frontend/_gone.html", {}, status=404)
+        raise
     if request.htmx:
         return render(request, "frontend/_gone.html", {"deleted": True})
     messages.success(request, "Your post is deleted.")

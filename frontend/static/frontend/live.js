@@ -143,7 +143,7 @@
   }
 
   function bumpUnreadBadge() {
-    var link = document.querySelector('a[href="/notifications/"]');
+    var link = document.querySelector("a[data-notifications-link]");
     if (!link) return;
     var badge = link.querySelector("[data-unread-badge]");
     if (!badge) {
