@@ -28,6 +28,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from . import selectors, services
@@ -70,6 +71,9 @@ ERRORS = {
     ),
     403: OpenApiResponse(ErrorSerializer, description="Not allowed for this account."),
     404: OpenApiResponse(ErrorSerializer, description="No such post or account."),
+    429: OpenApiResponse(
+        ErrorSerializer, description="Too many attempts; wait and retry."
+    ),
 }
 PAGE_PARAMETERS = [
     OpenApiParameter("cursor", str, description="`next` from the previous page."),
@@ -138,10 +142,44 @@ class FeedAPIView(APIView):
         }
 
 
+class SignInThrottle(SimpleRateThrottle):
+    """Slows password guessing: attempts per client address and username."""
+
+    scope = "sign_in"
+    rate = "10/min"
+
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
+        data = request.data if isinstance(request.data, dict) else {}
+        username = str(data.get("username", ""))[:150].lower()
+        return self.cache_format % {
+            "scope": self.scope,
+            "ident": f"{self.get_ident(request)}:{username}",
+        }
+
+
+class SignupThrottle(SimpleRateThrottle):
+    """Limits account creation per client address; bulk sign-up feeds spam."""
+
+    scope = "signup"
+    rate = "30/hour"
+
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
+        return self.cache_format % {
+            "scope": self.scope,
+            "ident": self.get_ident(request),
+        }
+
+
 # Auth and the signed-in account -------------------------------------------------------
 
 
 class TokenView(FeedAPIView):
+    def get_throttles(self) -> list[Any]:
+        request = getattr(self, "request", None)
+        if request is not None and request.method == "POST":
+            return [SignInThrottle()]
+        return []
+
     def get_permissions(self) -> list[Any]:
         request = getattr(self, "request", None)
         if request is not None and request.method == "POST":
@@ -160,7 +198,7 @@ class TokenView(FeedAPIView):
         operation_id="auth_token_create",
         summary="Exchange a username and password for an API token",
         request=TokenRequestSerializer,
-        responses={200: TokenSerializer, **_errors(400)},
+        responses={200: TokenSerializer, **_errors(400, 429)},
         auth=[],
     )
     def post(self, request: Request) -> Response:
@@ -191,12 +229,13 @@ class TokenView(FeedAPIView):
 class SignupView(FeedAPIView):
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
+    throttle_classes = [SignupThrottle]
 
     @extend_schema(
         operation_id="auth_signup",
         summary="Create an account and get its API token",
         request=SignupSerializer,
-        responses={201: SignupResponseSerializer, **_errors(400)},
+        responses={201: SignupResponseSerializer, **_errors(400, 429)},
         auth=[],
     )
     def post(self, request: Request) -> Response:

@@ -6,11 +6,18 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from feed import services
 from feed.models import Post, User
+
+
+@pytest.fixture(autouse=True)
+def clear_throttles() -> None:
+    """Sign-in and sign-up throttles count in the cache; each test starts at zero."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -55,6 +55,26 @@ def test_token_errors_do_not_reveal_which_usernames_exist(api_client, make_user)
     assert "username and password" in wrong_password.json()["detail"]
 
 
+def test_repeated_sign_in_attempts_are_throttled(api_client, make_user):
+    make_user("alice")
+    guesses = [
+        post_json(
+            api_client,
+            "/api/auth/token/",
+            {"username": "alice", "password": f"guess-{n}"},
+        )
+        for n in range(11)
+    ]
+    assert [r.status_code for r in guesses] == [400] * 10 + [429]
+    assert "throttled" in guesses[-1].json()["detail"].lower()
+    assert "Retry-After" in guesses[-1]
+    # Another account from the same address is counted separately.
+    other = post_json(
+        api_client, "/api/auth/token/", {"username": "bob", "password": "x"}
+    )
+    assert other.status_code == 400
+
+
 def test_token_request_without_password_names_the_field(api_client):
     response = post_json(api_client, "/api/auth/token/", {"username": "alice"})
     assert response.status_code == 400
