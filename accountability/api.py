@@ -21,12 +21,20 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import selectors
-from .formats import checkpoint_json, consistency_json, entry_json, inclusion_json, key_json
+from .formats import (
+    checkpoint_json,
+    consistency_json,
+    entry_json,
+    inclusion_json,
+    key_json,
+)
 from .models import LedgerEntry
 from .params import int_param, log_range
 from .views import JSONL_CONTENT_TYPE
 
-BAD_REQUEST = OpenApiResponse(description="A parameter is missing, malformed or out of range.")
+BAD_REQUEST = OpenApiResponse(
+    description="A parameter is missing, malformed or out of range."
+)
 
 
 class EntrySerializer(serializers.Serializer):
@@ -37,7 +45,9 @@ class EntrySerializer(serializers.Serializer):
     subject = serializers.CharField()
     article = serializers.CharField(allow_null=True)
     payload = serializers.JSONField()
-    leaf_hash = serializers.CharField(help_text="base64 SHA-256(0x00 || canonical JSON)")
+    leaf_hash = serializers.CharField(
+        help_text="base64 SHA-256(0x00 || canonical JSON)"
+    )
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         return entry_json(instance) if isinstance(instance, LedgerEntry) else instance
@@ -47,8 +57,12 @@ class InclusionProofSerializer(serializers.Serializer):
     index = serializers.IntegerField()
     size = serializers.IntegerField()
     leaf_hash = serializers.CharField()
-    hashes = serializers.ListField(child=serializers.CharField(), help_text="base64, leaf side first")
-    root = serializers.CharField()
+    hashes = serializers.ListField(
+        child=serializers.CharField(), help_text="base64, leaf side first"
+    )
+    # DRF's metaclass moves declared fields off the class, so this does not
+    # shadow Field.root at runtime; only the stubs see a clash.
+    root = serializers.CharField()  # type: ignore[assignment]
 
 
 class ConsistencyProofSerializer(serializers.Serializer):
@@ -62,7 +76,7 @@ class ConsistencyProofSerializer(serializers.Serializer):
 class CheckpointSerializer(serializers.Serializer):
     origin = serializers.CharField()
     size = serializers.IntegerField()
-    root = serializers.CharField()
+    root = serializers.CharField()  # type: ignore[assignment]
     note = serializers.CharField(help_text="The C2SP signed note, verbatim.")
 
 
@@ -70,7 +84,9 @@ class KeySerializer(serializers.Serializer):
     name = serializers.CharField()
     key_id = serializers.CharField(help_text="hex of the 4-byte signed-note key ID")
     algorithm = serializers.CharField()
-    public_key = serializers.CharField(help_text="base64 of the raw 32-byte Ed25519 key")
+    public_key = serializers.CharField(
+        help_text="base64 of the raw 32-byte Ed25519 key"
+    )
     verifier_key = serializers.CharField(help_text="name+keyid+base64(0x01 || key)")
 
 
@@ -98,9 +114,13 @@ class EntryList(ListAPIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("q", str, description="text in the subject, actor or payload"),
+            OpenApiParameter(
+                "q", str, description="text in the subject, actor or payload"
+            ),
             OpenApiParameter("kind", str, description="an entry kind"),
-            OpenApiParameter("subject", str, description="exact subject, e.g. charter.version:3"),
+            OpenApiParameter(
+                "subject", str, description="exact subject, e.g. charter.version:3"
+            ),
             OpenApiParameter("article", str, description="a charter article"),
         ]
     )
@@ -111,7 +131,12 @@ class EntryList(ListAPIView):
 class EntryDetail(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: EntrySerializer, 404: OpenApiResponse(description="No such entry.")})
+    @extend_schema(
+        responses={
+            200: EntrySerializer,
+            404: OpenApiResponse(description="No such entry."),
+        }
+    )
     def get(self, request: Request, index: int) -> Response:
         """One entry of the transparency log."""
         return Response(EntrySerializer(selectors.ledger_entry_get(index=index)).data)
@@ -124,12 +149,14 @@ class LogDownload(APIView):
         operation_id="transparency_log_download",
         parameters=[
             OpenApiParameter("start", int, description="first index (default 0)"),
-            OpenApiParameter("end", int, description="index after the last (default: log size)"),
+            OpenApiParameter(
+                "end", int, description="index after the last (default: log size)"
+            ),
         ],
         responses={
             (200, "application/jsonl"): OpenApiResponse(
                 OpenApiTypes.STR,
-                description="One entry per line: the exact canonical JSON that was hashed.",
+                description="One entry per line: the canonical JSON that was hashed.",
             ),
             400: BAD_REQUEST,
         },
@@ -138,7 +165,8 @@ class LogDownload(APIView):
         """The log (or a slice of it) as JSON Lines, streamed."""
         start, end = log_range(request.query_params, selectors.ledger_size())
         return StreamingHttpResponse(
-            selectors.ledger_log_lines(start=start, end=end), content_type=JSONL_CONTENT_TYPE
+            selectors.ledger_log_lines(start=start, end=end),
+            content_type=JSONL_CONTENT_TYPE,
         )
 
 
@@ -146,13 +174,17 @@ class CheckpointView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        parameters=[OpenApiParameter("size", int, description="a past tree size (default: now)")],
+        parameters=[
+            OpenApiParameter("size", int, description="a past tree size (default: now)")
+        ],
         responses={200: CheckpointSerializer, 400: BAD_REQUEST},
     )
     def get(self, request: Request) -> Response:
         """The signed checkpoint (tree size and root) of the log."""
         if request.query_params.get("size"):
-            signed = selectors.checkpoint_at(size=int_param(request.query_params, "size"))
+            signed = selectors.checkpoint_at(
+                size=int_param(request.query_params, "size")
+            )
         else:
             signed = selectors.checkpoint_latest()
         return Response(CheckpointSerializer(checkpoint_json(signed)).data)
@@ -172,7 +204,9 @@ class InclusionProofView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("index", int, required=True, description="the entry's index"),
+            OpenApiParameter(
+                "index", int, required=True, description="the entry's index"
+            ),
             OpenApiParameter("size", int, description="tree size (default: now)"),
         ],
         responses={200: InclusionProofSerializer, 400: BAD_REQUEST},
@@ -190,8 +224,12 @@ class ConsistencyProofView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("first", int, required=True, description="the older tree size"),
-            OpenApiParameter("second", int, description="the newer tree size (default: now)"),
+            OpenApiParameter(
+                "first", int, required=True, description="the older tree size"
+            ),
+            OpenApiParameter(
+                "second", int, description="the newer tree size (default: now)"
+            ),
         ],
         responses={200: ConsistencyProofSerializer, 400: BAD_REQUEST},
     )
@@ -199,5 +237,7 @@ class ConsistencyProofView(APIView):
         """RFC 9162 proof that the first tree is a prefix of the second."""
         query = request.query_params
         second = int_param(query, "second", default=selectors.ledger_size())
-        proof = selectors.consistency_proof(first=int_param(query, "first"), second=second)
+        proof = selectors.consistency_proof(
+            first=int_param(query, "first"), second=second
+        )
         return Response(ConsistencyProofSerializer(consistency_json(proof)).data)

@@ -11,7 +11,11 @@ urlpatterns = [
     path("transparency/log.jsonl", api.LogDownload.as_view(), name="log"),
     path("transparency/checkpoint", api.CheckpointView.as_view(), name="checkpoint"),
     path("transparency/key", api.KeyView.as_view(), name="key"),
-    path("transparency/proof/inclusion", api.InclusionProofView.as_view(), name="inclusion"),
+    path(
+        "transparency/proof/inclusion",
+        api.InclusionProofView.as_view(),
+        name="inclusion",
+    ),
     path(
         "transparency/proof/consistency",
         api.ConsistencyProofView.as_view(),

@@ -58,7 +58,9 @@ def _sqlite_remove(table: str) -> list[str]:
 def install_sql(vendor: str) -> list[str]:
     """Statements that install the append-only triggers for `vendor`."""
     if vendor == "postgresql":
-        return [_PG_FUNCTION] + [sql for t in PROTECTED_TABLES for sql in _pg_install(t)]
+        return [_PG_FUNCTION] + [
+            sql for t in PROTECTED_TABLES for sql in _pg_install(t)
+        ]
     if vendor == "sqlite":
         return [sql for t in PROTECTED_TABLES for sql in _sqlite_install(t)]
     raise NotImplementedError(f"no append-only triggers for the {vendor} database")

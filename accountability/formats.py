@@ -10,8 +10,8 @@ from typing import Any
 
 from . import signing
 from .models import LedgerEntry
-from .services import rfc3339
 from .selectors import ConsistencyProof, InclusionProof, SignedCheckpoint
+from .services import rfc3339
 from .verify import verifier_key_parse
 
 

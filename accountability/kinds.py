@@ -59,8 +59,7 @@ _KINDS: tuple[EntryKind, ...] = (
     ),
     EntryKind(
         "petition.opened",
-        "A citizen opened a petition against a ranking decision or a charter "
-        "article.",
+        "A citizen opened a petition against a ranking decision or a charter article.",
     ),
     EntryKind(
         "petition.threshold_reached",

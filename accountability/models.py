@@ -1,9 +1,11 @@
-"""The transparency ledger: entries, stored Merkle subtrees and the tree head.
+"""The transparency ledger: entries and stored Merkle subtrees.
 
 `LedgerEntry` and `LedgerNode` are append-only: a trigger installed by the
-migrations refuses UPDATE and DELETE on both, on PostgreSQL and SQLite. Only
-`LedgerHead` (one row holding the current size and root) changes in place, and
-it can always be recomputed from the nodes.
+migrations refuses UPDATE and DELETE on both, on PostgreSQL and SQLite. Nothing
+is ever updated in place: the log's size is its last index plus one and its
+root is folded from stored subtrees. (A single "tree head" row rewritten on
+every append bloats on PostgreSQL whenever any long transaction on the server
+holds back cleanup, and slows every append and proof with it.)
 
 `LedgerNode` stores the hash of every complete, aligned subtree: the node at
 (level k, position i) covers leaves [i * 2^k, (i + 1) * 2^k). Level 0 holds the
@@ -43,7 +45,9 @@ class LedgerEntry(models.Model):
     class Meta:
         ordering = ["index"]
         constraints = [
-            models.CheckConstraint(condition=Q(index__gte=0), name="ledger_index_not_negative"),
+            models.CheckConstraint(
+                condition=Q(index__gte=0), name="ledger_index_not_negative"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -59,30 +63,10 @@ class LedgerNode(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(level__lt=64) & Q(position__gte=0), name="ledger_node_in_range"
+                condition=Q(level__lt=64) & Q(position__gte=0),
+                name="ledger_node_in_range",
             ),
         ]
 
     def __str__(self) -> str:
         return f"node({self.level}, {self.position})"
-
-
-class LedgerHead(models.Model):
-    """The single row every append locks; it serialises writers on PostgreSQL."""
-
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    size = models.BigIntegerField(default=0)
-    root_hash = models.BinaryField(max_length=32)
-    # Hashes of the complete subtrees that make up the tree (compact_range(size)),
-    # concatenated left to right: what the next append merges with, kept here so
-    # an append needs no read of LedgerNode. Always derivable from LedgerNode.
-    frontier = models.BinaryField(default=b"")
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        constraints = [
-            models.CheckConstraint(condition=Q(id=1), name="ledger_head_singleton"),
-        ]
-
-    def __str__(self) -> str:
-        return f"ledger head: {self.size} entries"

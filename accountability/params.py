@@ -13,12 +13,16 @@ MAX_INTEGER = 2**48
 INTEGER_RE = re.compile(r"-?[0-9]{1,20}")
 
 
-def int_param(query: Mapping[str, str], name: str, *, default: int | None = None) -> int:
+def int_param(
+    query: Mapping[str, str], name: str, *, default: int | None = None
+) -> int:
     """A non-negative integer query parameter; ValidationError says what to change."""
     raw = query.get(name)
     if raw is None or raw == "":
         if default is None:
-            raise ValidationError({name: f"Give {name} as a whole number, e.g. ?{name}=0."})
+            raise ValidationError(
+                {name: f"Give {name} as a whole number, e.g. ?{name}=0."}
+            )
         return default
     text = raw.strip()
     if not INTEGER_RE.fullmatch(text):
@@ -36,5 +40,7 @@ def log_range(query: Mapping[str, str], size: int) -> tuple[int, int]:
     start = int_param(query, "start", default=0)
     end = int_param(query, "end", default=size)
     if start > end:
-        raise ValidationError({"start": f"start ({start}) must not be after end ({end})."})
+        raise ValidationError(
+            {"start": f"start ({start}) must not be after end ({end})."}
+        )
     return start, min(end, size)

@@ -13,9 +13,16 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 from . import signing
-from .models import LedgerEntry, LedgerHead, LedgerNode, node_key
-from .tree import NodeId, Range, compact_range, consistency_ranges, inclusion_ranges
-from .tree import nodes_for, range_hash
+from .models import LedgerEntry, LedgerNode, node_key
+from .tree import (
+    NodeId,
+    Range,
+    compact_range,
+    consistency_ranges,
+    inclusion_ranges,
+    nodes_for,
+    range_hash,
+)
 from .verify import EMPTY_ROOT
 
 
@@ -46,8 +53,10 @@ class SignedCheckpoint:
 
 def ledger_size() -> int:
     """Number of entries in the log (0 when nothing was ever appended)."""
-    size = LedgerHead.objects.filter(pk=1).values_list("size", flat=True).first()
-    return int(size or 0)
+    last = (
+        LedgerEntry.objects.order_by("-index").values_list("index", flat=True).first()
+    )
+    return 0 if last is None else int(last) + 1
 
 
 def ledger_entries(*, start: int = 0, end: int | None = None) -> QuerySet[LedgerEntry]:
@@ -79,7 +88,9 @@ def ledger_search(
         entries = entries.filter(article=article)
     if text:
         entries = entries.filter(
-            Q(subject__icontains=text) | Q(actor__icontains=text) | Q(body__icontains=text)
+            Q(subject__icontains=text)
+            | Q(actor__icontains=text)
+            | Q(body__icontains=text)
         )
     return entries.order_by("-index")
 
@@ -91,14 +102,22 @@ def ledger_log_lines(*, start: int = 0, end: int | None = None) -> Iterator[byte
         yield body.encode("utf-8") + b"\n"
 
 
-def _fetch_nodes(needed: set[NodeId]) -> dict[NodeId, bytes]:
+def _fetch_nodes(needed: set[NodeId], *, sizes: dict[str, int]) -> dict[NodeId, bytes]:
+    """The stored subtrees in `needed`, in one query.
+
+    Every complete subtree of the log is stored, so a missing one means a
+    requested size is beyond the log (the caller's mistake, checked only on
+    this path to keep proofs at one query) or, failing that, corruption.
+    """
     rows = LedgerNode.objects.filter(
         key__in=[node_key(level, position) for level, position in needed]
     ).values_list("level", "position", "hash")
     stored = {(level, position): bytes(value) for level, position, value in rows}
     missing = needed - stored.keys()
     if missing:
-        # Nodes exist for every complete subtree of the log; a gap is corruption.
+        current = ledger_size()
+        for name, value in sizes.items():
+            _require_size(value, name, current)
         raise RuntimeError(
             f"the ledger is missing stored subtrees {sorted(missing)[:5]}; "
             "run manage.py verify_ledger"
@@ -110,10 +129,10 @@ def _root_from(size: int, stored: dict[NodeId, bytes]) -> bytes:
     return range_hash(0, size, stored) if size else EMPTY_ROOT
 
 
-def _require_size(value: int, name: str, current: int) -> None:
+def _require_size(value: int, name: str, current: int | None = None) -> None:
     if value < 0:
         raise ValidationError({name: f"{name} must be 0 or more, not {value}."})
-    if value > current:
+    if current is not None and value > current:
         raise ValidationError(
             {name: f"{name} is {value} but the log has only {current} entries."}
         )
@@ -121,25 +140,31 @@ def _require_size(value: int, name: str, current: int) -> None:
 
 def tree_root(*, size: int) -> bytes:
     """Root hash of the log's first `size` entries (ValidationError if too big)."""
-    _require_size(size, "size", ledger_size())
-    return _root_from(size, _fetch_nodes(set(compact_range(size))))
+    _require_size(size, "size")
+    return _root_from(
+        size, _fetch_nodes(set(compact_range(size)), sizes={"size": size})
+    )
 
 
 def inclusion_proof(*, index: int, size: int) -> InclusionProof:
     """RFC 9162 inclusion proof of entry `index` in the tree of `size` entries.
 
-    ValidationError (with a message for the caller) when index or size is out
-    of range.
+    One query. ValidationError (with a message for the caller) when index or
+    size is out of range.
     """
-    _require_size(size, "size", ledger_size())
+    _require_size(size, "size")
     if size == 0:
-        raise ValidationError({"size": "size must be at least 1: the empty tree has no entries."})
-    if index < 0 or index >= size:
         raise ValidationError(
-            {"index": f"index must be between 0 and {size - 1} for a tree of size {size}."}
+            {"size": "size must be at least 1: the empty tree has no entries."}
         )
+    if index < 0 or index >= size:
+        message = f"index must be between 0 and {size - 1} for a tree of size {size}."
+        raise ValidationError({"index": message})
     ranges: list[Range] = inclusion_ranges(index, size)
-    stored = _fetch_nodes(nodes_for(ranges) | set(compact_range(size)) | {(0, index)})
+    stored = _fetch_nodes(
+        nodes_for(ranges) | set(compact_range(size)) | {(0, index)},
+        sizes={"size": size},
+    )
     return InclusionProof(
         index=index,
         size=size,
@@ -152,17 +177,20 @@ def inclusion_proof(*, index: int, size: int) -> InclusionProof:
 def consistency_proof(*, first: int, second: int) -> ConsistencyProof:
     """RFC 9162 consistency proof that tree `first` is a prefix of tree `second`.
 
-    ValidationError when a size is negative, beyond the log, or first > second.
+    One query. ValidationError when a size is negative, beyond the log, or
+    first > second.
     """
-    current = ledger_size()
-    _require_size(first, "first", current)
-    _require_size(second, "second", current)
+    _require_size(first, "first")
+    _require_size(second, "second")
     if first > second:
         raise ValidationError(
             {"first": f"first ({first}) must not be larger than second ({second})."}
         )
     ranges = consistency_ranges(first, second)
-    stored = _fetch_nodes(nodes_for(ranges) | set(compact_range(first)) | set(compact_range(second)))
+    stored = _fetch_nodes(
+        nodes_for(ranges) | set(compact_range(first)) | set(compact_range(second)),
+        sizes={"second": second},
+    )
     return ConsistencyProof(
         first=first,
         second=second,
@@ -174,13 +202,16 @@ def consistency_proof(*, first: int, second: int) -> ConsistencyProof:
 
 def checkpoint_latest() -> SignedCheckpoint:
     """A signed checkpoint of the log as it stands now."""
-    head = LedgerHead.objects.filter(pk=1).first()
-    size = int(head.size) if head else 0
-    root = bytes(head.root_hash) if head else EMPTY_ROOT
-    return SignedCheckpoint(size=size, root=root, note=signing.checkpoint_sign(size=size, root=root))
+    size = ledger_size()
+    root = tree_root(size=size)
+    return SignedCheckpoint(
+        size=size, root=root, note=signing.checkpoint_sign(size=size, root=root)
+    )
 
 
 def checkpoint_at(*, size: int) -> SignedCheckpoint:
     """A signed checkpoint of the log's first `size` entries (a past tree head)."""
     root = tree_root(size=size)
-    return SignedCheckpoint(size=size, root=root, note=signing.checkpoint_sign(size=size, root=root))
+    return SignedCheckpoint(
+        size=size, root=root, note=signing.checkpoint_sign(size=size, root=root)
+    )

@@ -7,17 +7,17 @@ entry commit together or not at all.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone as dt_timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .kinds import ENTRY_KINDS
-from .models import LedgerEntry, LedgerHead, LedgerNode, node_key
+from .models import LedgerEntry, LedgerNode, node_key
 from .tree import compact_range
-from .verify import EMPTY_ROOT, HASH_SIZE, canonical_json, fold_compact_range, leaf_hash, node_hash
+from .verify import canonical_json, leaf_hash, node_hash
 
 MAX_REFERENCE_LENGTH = 200
 MAX_ARTICLE_LENGTH = 32
@@ -25,7 +25,7 @@ MAX_ARTICLE_LENGTH = 32
 
 def rfc3339(moment: datetime) -> str:
     """UTC time with microseconds and a Z, the form hashed into every entry."""
-    return moment.astimezone(dt_timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def entry_document(
@@ -67,7 +67,8 @@ def _validate(
     if kind not in ENTRY_KINDS:
         errors["kind"] = (
             f"'{kind}' is not a ledger entry kind; use one of "
-            f"{', '.join(sorted(ENTRY_KINDS))} or register it in accountability/kinds.py."
+            f"{', '.join(sorted(ENTRY_KINDS))} "
+            "or register it in accountability/kinds.py."
         )
     for field, value in (("actor", actor), ("subject", subject)):
         if not isinstance(value, str) or not value.strip():
@@ -75,7 +76,9 @@ def _validate(
         elif len(value) > MAX_REFERENCE_LENGTH:
             errors[field] = f"Keep the {field} under {MAX_REFERENCE_LENGTH} characters."
     if article is not None and (
-        not isinstance(article, str) or not article.strip() or len(article) > MAX_ARTICLE_LENGTH
+        not isinstance(article, str)
+        or not article.strip()
+        or len(article) > MAX_ARTICLE_LENGTH
     ):
         errors["article"] = (
             f"Give the charter article as a short string (at most {MAX_ARTICLE_LENGTH} "
@@ -100,45 +103,49 @@ def _validate(
     return normalised
 
 
-def _locked_head() -> LedgerHead:
-    """The tree head row, locked until the end of the transaction.
+# Key of the PostgreSQL advisory lock that serialises appends (any constant
+# unique to this purpose; the ASCII of "ledger").
+LEDGER_LOCK_KEY = 0x6C6564676572
 
-    The row is created on first use (and after a test flush); two first
-    appends racing to create it both end up locking the same row.
+
+def _lock_and_size() -> int:
+    """Take the append lock until the end of the transaction; return the log size.
+
+    On PostgreSQL a transaction-scoped advisory lock serialises appends (it
+    writes no row, so it leaves nothing to vacuum); READ COMMITTED takes a new
+    snapshot per statement, so the size read after the lock includes every
+    append committed before it. SQLite serialises writers by itself
+    (transactions begin IMMEDIATE). The unique index on `index` backs both.
     """
-    head = LedgerHead.objects.select_for_update().filter(pk=1).first()
-    if head is None:
-        LedgerHead.objects.bulk_create(
-            [LedgerHead(pk=1, size=0, root_hash=EMPTY_ROOT)], ignore_conflicts=True
-        )
-        head = LedgerHead.objects.select_for_update().get(pk=1)
-    return head
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LEDGER_LOCK_KEY])
+    last = (
+        LedgerEntry.objects.order_by("-index").values_list("index", flat=True).first()
+    )
+    return 0 if last is None else int(last) + 1
 
 
-def _frontier(head: LedgerHead, size: int) -> list[tuple[int, int, bytes]]:
+def _frontier(size: int) -> list[tuple[int, int, bytes]]:
     """(level, position, hash) of the complete subtrees of the tree, left to right.
 
     Heights strictly fall, so a new leaf merges with the trailing equal ones.
-    Read from the head row; from the stored nodes if the head predates it.
     """
     ids = compact_range(size)
-    cached = bytes(head.frontier or b"")
-    if len(cached) == HASH_SIZE * len(ids):
-        hashes = [cached[i : i + HASH_SIZE] for i in range(0, len(cached), HASH_SIZE)]
-    else:
-        stored = {
-            (node.level, node.position): bytes(node.hash)
-            for node in LedgerNode.objects.filter(
-                key__in=[node_key(level, pos) for level, pos in ids]
-            )
-        }
-        if len(stored) != len(ids):
-            raise RuntimeError(
-                f"the ledger's stored subtrees for size {size} are incomplete; "
-                "run manage.py verify_ledger"
-            )
-        hashes = [stored[node_id] for node_id in ids]
-    return [(level, pos, value) for (level, pos), value in zip(ids, hashes, strict=True)]
+    if not ids:
+        return []
+    stored = {
+        (node.level, node.position): bytes(node.hash)
+        for node in LedgerNode.objects.filter(
+            key__in=[node_key(level, pos) for level, pos in ids]
+        )
+    }
+    if len(stored) != len(ids):
+        raise RuntimeError(
+            f"the ledger's stored subtrees for size {size} are incomplete; "
+            "run manage.py verify_ledger"
+        )
+    return [(level, pos, stored[(level, pos)]) for level, pos in ids]
 
 
 def ledger_append(
@@ -153,17 +160,19 @@ def ledger_append(
 
     Runs inside the caller's transaction when there is one (so the change it
     records and the entry commit together), or in its own otherwise. Concurrent
-    appends are serialised by locking the tree head row (PostgreSQL) or by
-    SQLite's single writer, so indices stay contiguous from 0.
+    appends are serialised by an advisory lock (PostgreSQL) or by
+    SQLite's single writer, so indices stay contiguous from 0. Costs a fixed
+    handful of queries whatever the size of the log.
 
     Raises ValidationError when the kind is not in accountability.kinds, the
     actor or subject is empty, or the payload is not a JSON object.
     """
-    payload = _validate(kind=kind, actor=actor, subject=subject, payload=payload, article=article)
+    payload = _validate(
+        kind=kind, actor=actor, subject=subject, payload=payload, article=article
+    )
     with transaction.atomic():
-        head = _locked_head()
-        index = int(head.size)
-        frontier = _frontier(head, index)
+        index = _lock_and_size()
+        frontier = _frontier(index)
         created_at = timezone.now()
         body = canonical_json(
             entry_document(
@@ -177,16 +186,21 @@ def ledger_append(
             )
         )
         leaf = leaf_hash(body)
-        new_nodes = [LedgerNode(key=node_key(0, index), level=0, position=index, hash=leaf)]
+        new_nodes = [
+            LedgerNode(key=node_key(0, index), level=0, position=index, hash=leaf)
+        ]
         level, position, value = 0, index, leaf
         while frontier and frontier[-1][0] == level:
             _, _, left = frontier.pop()
             level, position, value = level + 1, position >> 1, node_hash(left, value)
             new_nodes.append(
-                LedgerNode(key=node_key(level, position), level=level, position=position, hash=value)
+                LedgerNode(
+                    key=node_key(level, position),
+                    level=level,
+                    position=position,
+                    hash=value,
+                )
             )
-        frontier.append((level, position, value))
-        root = fold_compact_range([h for _, _, h in frontier])
 
         entry = LedgerEntry.objects.create(
             index=index,
@@ -200,9 +214,4 @@ def ledger_append(
             leaf_hash=leaf,
         )
         LedgerNode.objects.bulk_create(new_nodes)
-        head.size = index + 1
-        head.root_hash = root
-        head.frontier = b"".join(h for _, _, h in frontier)
-        head.save(update_fields=["size", "root_hash", "frontier", "updated_at"])
     return entry
-

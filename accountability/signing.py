@@ -81,8 +81,10 @@ def key_name() -> str:
 
 
 def public_key_bytes() -> bytes:
-    return signing_key().public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    return (
+        signing_key()
+        .public_key()
+        .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     )
 
 
@@ -100,6 +102,12 @@ def checkpoint_sign(*, size: int, root: bytes) -> str:
     body = checkpoint_body(origin=key_name(), size=size, root=root)
     signature = signing_key().sign(body.encode("utf-8"))
     name = key_name()
-    return body + "\n" + note_signature_line(
-        name=name, key_id_bytes=key_id(name, public_key_bytes()), signature=signature
+    return (
+        body
+        + "\n"
+        + note_signature_line(
+            name=name,
+            key_id_bytes=key_id(name, public_key_bytes()),
+            signature=signature,
+        )
     )

@@ -68,7 +68,11 @@ class VerificationError(Exception):
 def canonical_json(value: Any) -> bytes:
     """Canonical bytes: sorted keys, UTF-8, no insignificant whitespace, no NaN."""
     return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        value,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
     ).encode("utf-8")
 
 
@@ -147,9 +151,14 @@ def verify_inclusion(
 
 
 def verify_consistency(
-    *, first: int, second: int, first_root: bytes, second_root: bytes, proof: Sequence[bytes]
+    *,
+    first: int,
+    second: int,
+    first_root: bytes,
+    second_root: bytes,
+    proof: Sequence[bytes],
 ) -> None:
-    """Raise VerificationError unless `proof` shows tree `first` is a prefix of `second`."""
+    """Raise VerificationError unless `proof` shows tree `first` prefixes `second`."""
     if first < 0 or second < first:
         raise VerificationError(f"sizes {first} and {second} are not in order")
     if any(len(p) != HASH_SIZE for p in proof):
@@ -162,7 +171,9 @@ def verify_consistency(
         return
     if first == 0:
         if proof:
-            raise VerificationError("consistency with the empty tree needs an empty proof")
+            raise VerificationError(
+                "consistency with the empty tree needs an empty proof"
+            )
         return
     if not proof:
         raise VerificationError("the consistency proof is empty")
@@ -193,14 +204,16 @@ def verify_consistency(
     if fr != first_root:
         raise VerificationError("the consistency proof does not lead to the first root")
     if sr != second_root:
-        raise VerificationError("the consistency proof does not lead to the second root")
+        raise VerificationError(
+            "the consistency proof does not lead to the second root"
+        )
 
 
 # Signed notes (C2SP signed-note) and checkpoints (C2SP tlog-checkpoint) ------------
 
 
 def key_id(name: str, public_key: bytes) -> bytes:
-    """C2SP signed-note key ID: first 4 bytes of SHA-256(name || 0x0A || 0x01 || key)."""
+    """C2SP signed-note key ID: SHA-256(name || 0x0A || 0x01 || key)[:4]."""
     return hashlib.sha256(
         name.encode("utf-8") + b"\n" + bytes([ED25519_ALG]) + public_key
     ).digest()[:4]
@@ -319,7 +332,9 @@ def log_leaf_hashes(lines: Iterable[bytes]) -> Iterable[bytes]:
         try:
             entry = json.loads(raw)
         except ValueError as exc:
-            raise VerificationError(f"entry {expected} is not valid JSON", expected) from exc
+            raise VerificationError(
+                f"entry {expected} is not valid JSON", expected
+            ) from exc
         if not isinstance(entry, dict) or tuple(sorted(entry)) != ENTRY_FIELDS:
             raise VerificationError(
                 f"entry {expected} does not have exactly the fields "
@@ -345,7 +360,11 @@ class Verdict:
     def line(self) -> str:
         if self.ok:
             return f"OK {self.message}"
-        where = "" if self.first_bad_index is None else f" (first bad index: {self.first_bad_index})"
+        where = (
+            ""
+            if self.first_bad_index is None
+            else f" (first bad index: {self.first_bad_index})"
+        )
         return f"FAIL {self.message}{where}"
 
 
@@ -360,7 +379,9 @@ def verify_log(
     try:
         key = verifier_key_parse(key_text)
         checkpoint = checkpoint_open(checkpoint_note, key)
-        previous = checkpoint_open(previous_note, key) if previous_note is not None else None
+        previous = (
+            checkpoint_open(previous_note, key) if previous_note is not None else None
+        )
     except VerificationError as exc:
         return Verdict(False, str(exc))
     if previous is not None:
@@ -388,18 +409,23 @@ def verify_log(
                 height += 1
             stack.append((height, value))
             count += 1
-            if previous is not None and count == previous.size:
-                if fold_compact_range([h for _, h in stack]) != previous.root:
-                    return Verdict(
-                        False,
-                        f"the first {previous.size} entries do not match the previous "
-                        "checkpoint: history was rewritten",
-                        None,
-                    )
+            if (
+                previous is not None
+                and count == previous.size
+                and fold_compact_range([h for _, h in stack]) != previous.root
+            ):
+                return Verdict(
+                    False,
+                    f"the first {previous.size} entries do not match the previous "
+                    "checkpoint: history was rewritten",
+                    None,
+                )
     except VerificationError as exc:
         return Verdict(False, str(exc), exc.index)
     if previous is not None and previous.size == 0 and previous.root != EMPTY_ROOT:
-        return Verdict(False, "the previous checkpoint has a wrong root for an empty log")
+        return Verdict(
+            False, "the previous checkpoint has a wrong root for an empty log"
+        )
     if count != checkpoint.size:
         return Verdict(
             False,
@@ -413,7 +439,11 @@ def verify_log(
             f"the root of the {count} entries does not match the signed checkpoint: "
             "an entry was changed, removed, added or reordered",
         )
-    extra = f", consistent with the previous checkpoint of {previous.size}" if previous else ""
+    extra = (
+        f", consistent with the previous checkpoint of {previous.size}"
+        if previous
+        else ""
+    )
     return Verdict(
         True,
         f"{count} entries of {checkpoint.origin} match the checkpoint signed by "
@@ -426,7 +456,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="verify",
         description="Verify a Charter Social transparency log offline.",
     )
-    parser.add_argument("--log", required=True, help="the log as JSON Lines (log.jsonl)")
+    parser.add_argument(
+        "--log", required=True, help="the log as JSON Lines (log.jsonl)"
+    )
     parser.add_argument("--checkpoint", required=True, help="the signed checkpoint")
     parser.add_argument("--key", required=True, help="the published verifier key")
     parser.add_argument("--previous", help="an older checkpoint you kept")

@@ -22,6 +22,7 @@ from django.http import (
     JsonResponse,
     StreamingHttpResponse,
 )
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -36,18 +37,20 @@ PAGE_SIZE = 50
 VERIFIER_PATH = Path(__file__).resolve().parent / "verify.py"
 JSONL_CONTENT_TYPE = "application/jsonl; charset=utf-8"
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def _bad_request_as_400(view: View) -> View:
     """Turn a ValidationError from parsing or a selector into a 400 with its message."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             return view(request, *args, **kwargs)
         except ValidationError as exc:
-            errors = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+            errors = (
+                exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+            )
             first = next(iter(errors.values()))[0]
             return JsonResponse({"detail": first, "errors": errors}, status=400)
 
@@ -61,7 +64,9 @@ def _entry_row(entry: LedgerEntry) -> dict[str, Any]:
         "description": kind.description if kind else "",
         "subject_url": subject_url(entry.subject),
         "article_url": article_url(entry.article) if entry.article else None,
-        "payload_text": json.dumps(entry.payload, indent=2, sort_keys=True, ensure_ascii=False),
+        "payload_text": json.dumps(
+            entry.payload, indent=2, sort_keys=True, ensure_ascii=False
+        ),
     }
 
 
@@ -72,7 +77,9 @@ def index(request: HttpRequest) -> HttpResponse:
         for name in ("q", "kind", "subject", "article")
     }
     entries = selectors.ledger_search(
-        text=filters["q"], kind=filters["kind"], subject=filters["subject"],
+        text=filters["q"],
+        kind=filters["kind"],
+        subject=filters["subject"],
         article=filters["article"],
     )
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -110,7 +117,8 @@ def entry_detail(request: HttpRequest, index: int) -> HttpResponse:
 def log_jsonl(request: HttpRequest) -> StreamingHttpResponse:
     start, end = log_range(request.GET, selectors.ledger_size())
     response = StreamingHttpResponse(
-        selectors.ledger_log_lines(start=start, end=end), content_type=JSONL_CONTENT_TYPE
+        selectors.ledger_log_lines(start=start, end=end),
+        content_type=JSONL_CONTENT_TYPE,
     )
     response["Content-Disposition"] = 'inline; filename="log.jsonl"'
     return response
@@ -128,7 +136,9 @@ def checkpoint(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def key(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(signing.verifier_key() + "\n", content_type="text/plain; charset=utf-8")
+    return HttpResponse(
+        signing.verifier_key() + "\n", content_type="text/plain; charset=utf-8"
+    )
 
 
 @require_GET
@@ -143,7 +153,9 @@ def inclusion(request: HttpRequest) -> JsonResponse:
 @_bad_request_as_400
 def consistency(request: HttpRequest) -> JsonResponse:
     second = int_param(request.GET, "second", default=selectors.ledger_size())
-    proof = selectors.consistency_proof(first=int_param(request.GET, "first"), second=second)
+    proof = selectors.consistency_proof(
+        first=int_param(request.GET, "first"), second=second
+    )
     return JsonResponse(consistency_json(proof))
 
 

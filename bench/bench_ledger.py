@@ -22,11 +22,9 @@ Python, loaded with COPY) and kept between runs; --rebuild forces a new one.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,17 +32,25 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH_DB = "bench_ledger"
-KINDS = ("charter.version_adopted", "policy.activated", "petition.opened", "ranking.override")
+KINDS = (
+    "charter.version_adopted",
+    "policy.activated",
+    "petition.opened",
+    "ranking.override",
+)
 
 
 def bench_database_url() -> str:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("Set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/postgres")
+        sys.exit(
+            "Set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/postgres"
+        )
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
 
@@ -53,7 +59,9 @@ def ensure_database(server_url: str) -> None:
     import psycopg
 
     with psycopg.connect(server_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone()
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]
+        ).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
 
@@ -88,20 +96,12 @@ NULL = "\\N"  # COPY text format's NULL
 
 def _copy_text(value: str) -> str:
     # COPY text format: backslash, tab and newlines must be escaped.
-    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-
-
-def _compact(size: int) -> list[tuple[int, int]]:
-    """(level, first leaf) of each complete subtree of the tree, left to right."""
-    from accountability.tree import compact_range
-
-    return [(level, position << level) for level, position in compact_range(size)]
-
-
-def range_hash(start: int, end: int, leaves: list[bytes]) -> bytes:
-    from accountability.verify import root_from_leaves
-
-    return root_from_leaves(leaves[start:end])
+    return (
+        value.replace("\\", "\\\\")
+        .replace("\t", "\\t")
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+    )
 
 
 def build_tree(size: int) -> None:
@@ -113,9 +113,9 @@ def build_tree(size: int) -> None:
     from django.db import connection, transaction
 
     from accountability.db_triggers import triggers_install, triggers_remove
-    from accountability.models import LedgerHead, node_key
+    from accountability.models import node_key
     from accountability.services import entry_document
-    from accountability.verify import canonical_json, leaf_hash, node_hash, root_from_leaves
+    from accountability.verify import canonical_json, leaf_hash, node_hash
 
     started = time.perf_counter()
     base = datetime(2026, 1, 1, tzinfo=UTC)
@@ -124,13 +124,12 @@ def build_tree(size: int) -> None:
         triggers_remove(connection)
         with connection.cursor() as cursor:
             cursor.execute(
-                "TRUNCATE accountability_ledgerentry, accountability_ledgernode, "
-                "accountability_ledgerhead"
+                "TRUNCATE accountability_ledgerentry, accountability_ledgernode"
             )
             raw = cursor.cursor
             with raw.copy(
-                "COPY accountability_ledgerentry (index, created_at, kind, actor, subject, "
-                "article, payload, body, leaf_hash) FROM STDIN"
+                "COPY accountability_ledgerentry (index, created_at, kind, actor, "
+                "subject, article, payload, body, leaf_hash) FROM STDIN"
             ) as copy:
                 chunk: list[str] = []
                 for index in range(size):
@@ -141,8 +140,13 @@ def build_tree(size: int) -> None:
                     subject = f"charter:v{index}"
                     body = canonical_json(
                         entry_document(
-                            index=index, created_at=created, kind=kind, actor="system",
-                            subject=subject, article=article, payload=payload,
+                            index=index,
+                            created_at=created,
+                            kind=kind,
+                            actor="system",
+                            subject=subject,
+                            article=article,
+                            payload=payload,
                         )
                     )
                     leaf = leaf_hash(body)
@@ -164,19 +168,21 @@ def build_tree(size: int) -> None:
                 level, height = leaves, 0
                 while level:
                     for start in range(0, len(level), 20_000):
-                        copy.write("".join(
-                            f"{node_key(height, p)}\t{height}\t{p}\t\\\\x{value.hex()}\n"
-                            for p, value in enumerate(level[start:start + 20_000], start)
-                        ))
-                    level = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+                        copy.write(
+                            "".join(
+                                f"{node_key(height, p)}\t{height}\t{p}\t"
+                                f"\\\\x{value.hex()}\n"
+                                for p, value in enumerate(
+                                    level[start : start + 20_000], start
+                                )
+                            )
+                        )
+                    level = [
+                        node_hash(level[i], level[i + 1])
+                        for i in range(0, len(level) - 1, 2)
+                    ]
                     height += 1
         triggers_install(connection)
-        frontier = [
-            range_hash(start, start + (1 << level), leaves) for level, start in _compact(size)
-        ]
-        LedgerHead.objects.create(
-            pk=1, size=size, root_hash=root_from_leaves(leaves), frontier=b"".join(frontier)
-        )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE accountability_ledgerentry")
         cursor.execute("ANALYZE accountability_ledgernode")
@@ -189,7 +195,9 @@ def build_tree(size: int) -> None:
 # Measurements --------------------------------------------------------------------
 
 
-def timed(samples: int, call: Callable[[int], object], pick: Callable[[], int]) -> list[float]:
+def timed(
+    samples: int, call: Callable[[int], object], pick: Callable[[], int]
+) -> list[float]:
     out = []
     for _ in range(samples):
         arg = pick()
@@ -206,25 +214,38 @@ def bench_proofs(size: int, samples: int) -> None:
     rng = random.Random(7)
     pick = lambda: rng.randrange(size)  # noqa: E731
     # Warm the connection and caches the same way for both.
-    timed(200, lambda i: LedgerEntry.objects.filter(index=i).values_list("body").first(), pick)
+    timed(
+        200,
+        lambda i: LedgerEntry.objects.filter(index=i).values_list("body").first(),
+        pick,
+    )
     timed(200, lambda i: selectors.inclusion_proof(index=i, size=size), pick)
-    base = timed(samples, lambda i: LedgerEntry.objects.filter(index=i).values_list("body").first(), pick)
-    proof = timed(samples, lambda i: selectors.inclusion_proof(index=i, size=size), pick)
+    base = timed(
+        samples,
+        lambda i: LedgerEntry.objects.filter(index=i).values_list("body").first(),
+        pick,
+    )
+    proof = timed(
+        samples, lambda i: selectors.inclusion_proof(index=i, size=size), pick
+    )
     consistency = timed(
         samples // 2,
         lambda i: selectors.consistency_proof(first=max(1, i), second=size),
         pick,
     )
     print(f"\ninclusion proof in a {size:,}-entry tree ({samples} random leaves):")
-    print(f"  baseline single-row lookup  p50 {percentile(base, .5):.3f} ms  p99 {percentile(base, .99):.3f} ms")
     print(
-        f"  inclusion proof             p50 {percentile(proof, .5):.3f} ms  "
-        f"p99 {percentile(proof, .99):.3f} ms  (target p99 <= 5 ms; "
-        f"{percentile(proof, .99) / percentile(base, .99):.1f}x the lookup)"
+        f"  baseline single-row lookup  p50 {percentile(base, 0.5):.3f} ms  "
+        f"p99 {percentile(base, 0.99):.3f} ms"
     )
     print(
-        f"  consistency proof           p50 {percentile(consistency, .5):.3f} ms  "
-        f"p99 {percentile(consistency, .99):.3f} ms"
+        f"  inclusion proof             p50 {percentile(proof, 0.5):.3f} ms  "
+        f"p99 {percentile(proof, 0.99):.3f} ms  (target p99 <= 5 ms; "
+        f"{percentile(proof, 0.99) / percentile(base, 0.99):.1f}x the lookup)"
+    )
+    print(
+        f"  consistency proof           p50 {percentile(consistency, 0.5):.3f} ms  "
+        f"p99 {percentile(consistency, 0.99):.3f} ms"
     )
 
 
@@ -234,16 +255,21 @@ def _append_rate(count: int, offset: int) -> float:
     t0 = time.perf_counter()
     for i in range(count):
         ledger_append(  # no surrounding transaction: each append commits on its own
-            kind="ranking.override", actor="system", subject=f"post:{offset + i}",
-            payload={"bench": offset + i, "reason": "append throughput"}, article="4",
+            kind="ranking.override",
+            actor="system",
+            subject=f"post:{offset + i}",
+            payload={"bench": offset + i, "reason": "append throughput"},
+            article="4",
         )
     return count / (time.perf_counter() - t0)
 
 
-def _insert_rate(cursor: object, count: int) -> float:
+def _insert_rate(cursor: Any, count: int) -> float:
     t0 = time.perf_counter()
     for i in range(count):  # autocommit: each INSERT commits on its own
-        cursor.execute("INSERT INTO bench_baseline_insert (body) VALUES (%s)", [f"row {i}"])  # type: ignore[attr-defined]
+        cursor.execute(
+            "INSERT INTO bench_baseline_insert (body) VALUES (%s)", [f"row {i}"]
+        )
     return count / (time.perf_counter() - t0)
 
 
@@ -262,12 +288,17 @@ def bench_appends(count: int) -> None:
         cursor.execute("RESET synchronous_commit")
         cursor.execute("DROP TABLE bench_baseline_insert")
     print(f"\nappend throughput, each entry committed ({count} appends):")
-    print(f"  baseline one-row INSERT+COMMIT  {baseline:8.0f} /s  (the disk's durable-commit rate)")
+    print(
+        f"  baseline one-row INSERT+COMMIT  {baseline:8.0f} /s  "
+        "(the disk's durable-commit rate)"
+    )
     print(
         f"  ledger_append                   {rate:8.0f} /s  (target >= 500/s; "
         f"{rate / baseline:.2f}x the bare insert)"
     )
-    print("  with synchronous_commit=off (commits not waiting for fsync; diagnosis only):")
+    print(
+        "  with synchronous_commit=off (commits not waiting for fsync; diagnosis only):"
+    )
     print(f"    baseline INSERT+COMMIT        {baseline_async:8.0f} /s")
     print(
         f"    ledger_append                 {rate_async:8.0f} /s  "
@@ -298,18 +329,35 @@ def bench_verify(size: int) -> None:
         t0 = time.perf_counter()
         with log.open("rb") as f:
             verdict = verify_log(
-                log_lines=f, checkpoint_note=(folder / "checkpoint").read_text(),
+                log_lines=f,
+                checkpoint_note=(folder / "checkpoint").read_text(),
                 key_text=(folder / "key").read_text(),
             )
         in_process = time.perf_counter() - t0
         t0 = time.perf_counter()
         result = subprocess.run(
-            [sys.executable, "-m", "accountability.verify", "--log", str(log),
-             "--checkpoint", str(folder / "checkpoint"), "--key", str(folder / "key")],
-            cwd=REPO, capture_output=True, text=True, check=False,
+            [
+                sys.executable,
+                "-m",
+                "accountability.verify",
+                "--log",
+                str(log),
+                "--checkpoint",
+                str(folder / "checkpoint"),
+                "--key",
+                str(folder / "key"),
+            ],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         wall = time.perf_counter() - t0
-    assert verdict.ok and result.returncode == 0, (verdict, result.stdout, result.stderr)
+    assert verdict.ok and result.returncode == 0, (
+        verdict,
+        result.stdout,
+        result.stderr,
+    )
     print(f"\noffline verification of a {size:,}-entry download ({megabytes:.0f} MB):")
     print(f"  export log.jsonl from the database     {exported:6.2f} s")
     print(f"  baseline: read + parse {parsed:,} lines     {baseline:6.2f} s")
@@ -322,11 +370,19 @@ def bench_verify(size: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--size", type=int, default=1_000_000, help="entries in the big tree")
-    parser.add_argument("--appends", type=int, default=2000, help="committed appends to time")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--size", type=int, default=1_000_000, help="entries in the big tree"
+    )
+    parser.add_argument(
+        "--appends", type=int, default=2000, help="committed appends to time"
+    )
     parser.add_argument("--proofs", type=int, default=2000, help="proofs to time")
-    parser.add_argument("--verify-size", type=int, default=100_000, help="entries to verify offline")
+    parser.add_argument(
+        "--verify-size", type=int, default=100_000, help="entries to verify offline"
+    )
     parser.add_argument("--rebuild", action="store_true", help="rebuild the big tree")
     args = parser.parse_args()
 
@@ -336,15 +392,25 @@ def main() -> None:
     from accountability.selectors import ledger_size
 
     started = time.perf_counter()
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} "
+        "(figures are wall-clock and move with other work on the machine)"
+    )
     current = ledger_size()
     if args.rebuild or current < max(args.size, args.verify_size):
         build_tree(max(args.size, args.verify_size))
     else:
-        print(f"reusing the {current:,}-entry tree in database {BENCH_DB} (--rebuild to rebuild)")
+        print(
+            f"reusing the {current:,}-entry tree in database {BENCH_DB} "
+            "(--rebuild to rebuild)"
+        )
     bench_proofs(args.size, args.proofs)
     bench_appends(args.appends)
     bench_verify(args.verify_size)
-    print(f"\ntotal {time.perf_counter() - started:.0f} s")
+    print(
+        f"\ntotal {time.perf_counter() - started:.0f} s, "
+        f"load average now {os.getloadavg()[0]:.1f}"
+    )
 
 
 if __name__ == "__main__":

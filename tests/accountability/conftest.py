@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from django.http import StreamingHttpResponse
 from django.test import Client
 
 from accountability.models import LedgerEntry
@@ -17,7 +18,12 @@ from accountability.services import ledger_append
 @pytest.fixture
 def fill_ledger(db: Any) -> Callable[[int], list[LedgerEntry]]:
     """Append n entries of assorted kinds; returns them in index order."""
-    kinds = ["charter.version_adopted", "policy.activated", "petition.opened", "ranking.override"]
+    kinds = [
+        "charter.version_adopted",
+        "policy.activated",
+        "petition.opened",
+        "ranking.override",
+    ]
 
     def _fill(n: int) -> list[LedgerEntry]:
         return [
@@ -51,7 +57,8 @@ def fetch(client: Client, url: str) -> bytes:
     response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
     if response.streaming:
-        return b"".join(response.streaming_content)  # type: ignore[arg-type]
+        streamed = cast(StreamingHttpResponse, response)
+        return b"".join(cast(Iterable[bytes], streamed.streaming_content))
     return response.content
 
 

@@ -43,7 +43,9 @@ def test_concurrent_appends_get_contiguous_indices_and_a_valid_tree() -> None:
     for thread in threads:
         thread.join(timeout=120)
     assert errors == []
-    indices = list(LedgerEntry.objects.order_by("index").values_list("index", flat=True))
+    indices = list(
+        LedgerEntry.objects.order_by("index").values_list("index", flat=True)
+    )
     assert indices == list(range(THREADS * APPENDS_EACH))
     subjects = set(LedgerEntry.objects.values_list("subject", flat=True))
     assert len(subjects) == THREADS * APPENDS_EACH

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from accountability import selectors
 from accountability.kinds import ENTRY_KINDS
-from accountability.models import LedgerEntry, LedgerHead, LedgerNode
+from accountability.models import LedgerEntry, LedgerNode
 from accountability.services import ledger_append
 from accountability.verify import (
     EMPTY_ROOT,
@@ -31,26 +31,44 @@ from .test_vectors import (
 pytestmark = pytest.mark.django_db
 
 REQUIRED_KINDS = {
-    "charter.version_adopted", "policy.activated", "amendment.proposed", "amendment.opened",
-    "vote.closed", "model.activated", "petition.opened", "petition.threshold_reached",
-    "petition.answered", "petition.overdue", "appeal.filed", "appeal.answered",
-    "ranking.override", "moderation.action",
+    "charter.version_adopted",
+    "policy.activated",
+    "amendment.proposed",
+    "amendment.opened",
+    "vote.closed",
+    "model.activated",
+    "petition.opened",
+    "petition.threshold_reached",
+    "petition.answered",
+    "petition.overdue",
+    "appeal.filed",
+    "appeal.answered",
+    "ranking.override",
+    "moderation.action",
 }
 
 
 def test_registry_describes_every_required_kind_in_plain_words() -> None:
-    assert REQUIRED_KINDS <= ENTRY_KINDS.keys()
+    assert ENTRY_KINDS.keys() >= REQUIRED_KINDS
     for kind in ENTRY_KINDS.values():
         assert len(kind.description) > 20 and kind.description.endswith(".")
 
 
-def test_entries_get_contiguous_indices_from_zero_and_hash_their_canonical_json() -> None:
+def test_entries_get_contiguous_indices_from_zero_and_hash_their_canonical_json() -> (
+    None
+):
     first = ledger_append(
-        kind="charter.version_adopted", actor="user:7", subject="charter.version:1",
-        payload={"text_sha256": "ab" * 32, "title": "Ärticle ✓"}, article="2",
+        kind="charter.version_adopted",
+        actor="user:7",
+        subject="charter.version:1",
+        payload={"text_sha256": "ab" * 32, "title": "Ärticle ✓"},
+        article="2",
     )
     second = ledger_append(
-        kind="vote.closed", actor="system", subject="amendment:4", payload={"yes": 5, "no": 2}
+        kind="vote.closed",
+        actor="system",
+        subject="amendment:4",
+        payload={"yes": 5, "no": 2},
     )
     assert (first.index, second.index) == (0, 1)
     document = json.loads(first.body)
@@ -90,7 +108,10 @@ def test_bad_appends_are_refused_with_a_message_and_write_nothing(
     changes: dict[str, Any], field: str
 ) -> None:
     arguments: dict[str, Any] = {
-        "kind": "policy.activated", "actor": "system", "subject": "policy:1", "payload": {}
+        "kind": "policy.activated",
+        "actor": "system",
+        "subject": "policy:1",
+        "payload": {},
     }
     arguments.update(changes)
     with pytest.raises(ValidationError) as excinfo:
@@ -106,36 +127,47 @@ def test_unknown_kind_message_names_the_registry() -> None:
 
 
 def test_an_entry_rolls_back_with_the_callers_transaction() -> None:
-    ledger_append(kind="policy.activated", actor="system", subject="policy:1", payload={})
+    ledger_append(
+        kind="policy.activated", actor="system", subject="policy:1", payload={}
+    )
     root_before = selectors.checkpoint_latest().root
 
     class Abort(Exception):
         pass
 
     with pytest.raises(Abort), transaction.atomic():
-        ledger_append(kind="policy.activated", actor="system", subject="policy:2", payload={})
+        ledger_append(
+            kind="policy.activated", actor="system", subject="policy:2", payload={}
+        )
         raise Abort
     assert selectors.ledger_size() == 1
     assert LedgerNode.objects.count() == 1
     assert selectors.checkpoint_latest().root == root_before
-    nxt = ledger_append(kind="policy.activated", actor="system", subject="policy:3", payload={})
+    nxt = ledger_append(
+        kind="policy.activated", actor="system", subject="policy:3", payload={}
+    )
     assert nxt.index == 1
 
 
 def test_tuples_and_nested_values_are_stored_as_they_were_hashed() -> None:
     entry = ledger_append(
-        kind="model.activated", actor="system", subject="model:2",
-        payload={"metrics": (0.25, 1e-7, 12345678901234567890), "z": {"b": 1, "a": [True, None]}},
+        kind="model.activated",
+        actor="system",
+        subject="model:2",
+        payload={
+            "metrics": (0.25, 1e-7, 12345678901234567890),
+            "z": {"b": 1, "a": [True, None]},
+        },
     )
     entry.refresh_from_db()
     assert entry.payload == {
-        "metrics": [0.25, 1e-7, 12345678901234567890], "z": {"a": [True, None], "b": 1}
+        "metrics": [0.25, 1e-7, 12345678901234567890],
+        "z": {"a": [True, None], "b": 1},
     }
     assert canonical_json(json.loads(entry.body)) == entry.body.encode()
 
 
-def test_empty_log_has_the_empty_root_and_no_head_row_is_needed() -> None:
-    assert not LedgerHead.objects.exists()
+def test_empty_log_has_the_empty_root() -> None:
     assert selectors.ledger_size() == 0
     assert selectors.checkpoint_latest().root == EMPTY_ROOT
     assert selectors.tree_root(size=0) == EMPTY_ROOT
@@ -153,13 +185,23 @@ def test_every_root_and_proof_read_from_the_database_matches_a_full_recomputatio
             proof = selectors.inclusion_proof(index=index, size=size)
             assert proof.root == roots[size] and proof.leaf_hash == leaves[index]
             verify_inclusion(
-                index=index, size=size, leaf=leaves[index], proof=proof.hashes, root=roots[size]
+                index=index,
+                size=size,
+                leaf=leaves[index],
+                proof=proof.hashes,
+                root=roots[size],
             )
         for first in range(0, size + 1):
             consistency = selectors.consistency_proof(first=first, second=size)
-            assert (consistency.first_root, consistency.second_root) == (roots[first], roots[size])
+            assert (consistency.first_root, consistency.second_root) == (
+                roots[first],
+                roots[size],
+            )
             verify_consistency(
-                first=first, second=size, first_root=roots[first], second_root=roots[size],
+                first=first,
+                second=size,
+                first_root=roots[first],
+                second_root=roots[size],
                 proof=consistency.hashes,
             )
 
@@ -172,7 +214,9 @@ def test_corruption_matrix_on_proofs_served_from_the_database(
     for size in (2, 5, 8, 13):
         for index in range(size):
             proof = selectors.inclusion_proof(index=index, size=size)
-            assert_inclusion_corruptions_fail(index, size, leaves[index], proof.hashes, proof.root)
+            assert_inclusion_corruptions_fail(
+                index, size, leaves[index], proof.hashes, proof.root
+            )
         for first in range(1, size):
             c = selectors.consistency_proof(first=first, second=size)
             assert_consistency_corruptions_fail(
@@ -180,13 +224,13 @@ def test_corruption_matrix_on_proofs_served_from_the_database(
             )
 
 
-def test_a_proof_costs_two_queries_whatever_the_size(
+def test_a_proof_costs_one_query_whatever_the_size(
     fill_ledger: Callable[[int], list[LedgerEntry]], django_assert_num_queries: Any
 ) -> None:
     fill_ledger(70)
-    with django_assert_num_queries(2):  # the tree head, then one batch of stored nodes
+    with django_assert_num_queries(1):  # one batch of stored subtrees
         selectors.inclusion_proof(index=33, size=70)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         selectors.consistency_proof(first=37, second=69)
 
 
@@ -204,7 +248,9 @@ def test_a_proof_costs_two_queries_whatever_the_size(
     ],
 )
 def test_out_of_range_proof_requests_raise_validation_errors(
-    fill_ledger: Callable[[int], list[LedgerEntry]], call: Callable[[], Any], message: str
+    fill_ledger: Callable[[int], list[LedgerEntry]],
+    call: Callable[[], Any],
+    message: str,
 ) -> None:
     fill_ledger(3)
     with pytest.raises(ValidationError, match=message):
@@ -215,8 +261,11 @@ def test_an_append_costs_a_fixed_number_of_queries_whatever_the_size(
     fill_ledger: Callable[[int], list[LedgerEntry]], django_assert_max_num_queries: Any
 ) -> None:
     fill_ledger(127)  # the next append merges seven levels of subtrees
-    # savepoint, lock the head, insert entry, insert subtrees, update head, release
-    with django_assert_max_num_queries(6):
-        entry = ledger_append(kind="policy.activated", actor="system", subject="p:1", payload={})
+    # savepoint, lock (PostgreSQL), last index, frontier, insert entry,
+    # insert subtrees, release
+    with django_assert_max_num_queries(7):
+        entry = ledger_append(
+            kind="policy.activated", actor="system", subject="p:1", payload={}
+        )
     assert entry.index == 127
     assert LedgerNode.objects.filter(level=7).count() == 1

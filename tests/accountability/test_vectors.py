@@ -9,6 +9,7 @@ of all prefixes, and known inclusion and consistency proofs.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import pytest
 
@@ -32,8 +33,14 @@ from accountability.verify import (
 h = bytes.fromhex
 
 LEAF_INPUTS = [
-    h(""), h("00"), h("10"), h("2021"), h("3031"), h("40414243"),
-    h("5051525354555657"), h("606162636465666768696a6b6c6d6e6f"),
+    h(""),
+    h("00"),
+    h("10"),
+    h("2021"),
+    h("3031"),
+    h("40414243"),
+    h("5051525354555657"),
+    h("606162636465666768696a6b6c6d6e6f"),
 ]
 NODE_HASHES = [
     [
@@ -71,44 +78,72 @@ ROOTS = [  # by tree size, from the empty tree to all 8 leaves
 ]
 # (leaf index, tree size, proof); the reference lists indices 1-based.
 INCLUSION_VECTORS = [
-    (0, 8, [
-        h("96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7"),
-        h("5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e"),
-        h("6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"),
-    ]),
-    (5, 8, [
-        h("bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"),
-        h("ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0"),
-        h("d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"),
-    ]),
+    (
+        0,
+        8,
+        [
+            h("96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7"),
+            h("5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e"),
+            h("6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"),
+        ],
+    ),
+    (
+        5,
+        8,
+        [
+            h("bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"),
+            h("ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0"),
+            h("d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"),
+        ],
+    ),
     (2, 3, [h("fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125")]),
-    (1, 5, [
-        h("6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"),
-        h("5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e"),
-        h("bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"),
-    ]),
+    (
+        1,
+        5,
+        [
+            h("6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"),
+            h("5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e"),
+            h("bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"),
+        ],
+    ),
 ]
 CONSISTENCY_VECTORS = [
     (1, 1, []),
-    (1, 8, [
-        h("96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7"),
-        h("5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e"),
-        h("6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"),
-    ]),
-    (6, 8, [
-        h("0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a"),
-        h("ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0"),
-        h("d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"),
-    ]),
-    (2, 5, [
-        h("5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e"),
-        h("bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"),
-    ]),
-    (6, 7, [
-        h("0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a"),
-        h("b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f"),
-        h("d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"),
-    ]),
+    (
+        1,
+        8,
+        [
+            h("96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7"),
+            h("5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e"),
+            h("6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"),
+        ],
+    ),
+    (
+        6,
+        8,
+        [
+            h("0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a"),
+            h("ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0"),
+            h("d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"),
+        ],
+    ),
+    (
+        2,
+        5,
+        [
+            h("5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e"),
+            h("bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"),
+        ],
+    ),
+    (
+        6,
+        7,
+        [
+            h("0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a"),
+            h("b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f"),
+            h("d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"),
+        ],
+    ),
 ]
 SOME_HASH = h("abacaba000000000000000000000000000000000000000000060061e00123456")
 
@@ -139,7 +174,7 @@ def test_leaf_and_node_hashes_match_the_reference_tree() -> None:
 
 def test_roots_of_every_prefix_match_the_reference() -> None:
     leaves = NODE_HASHES[0]
-    assert EMPTY_ROOT == ROOTS[0]
+    assert ROOTS[0] == EMPTY_ROOT
     for size in range(0, 9):
         assert root_from_leaves(leaves[:size]) == ROOTS[size]
 
@@ -157,7 +192,11 @@ def test_inclusion_proofs_from_stored_subtrees_match_the_vectors(
     ranges = inclusion_ranges(index, size)
     assert [range_hash(start, end, STORED) for start, end in ranges] == proof
     verify_inclusion(
-        index=index, size=size, leaf=NODE_HASHES[0][index], proof=proof, root=ROOTS[size]
+        index=index,
+        size=size,
+        leaf=NODE_HASHES[0][index],
+        proof=proof,
+        root=ROOTS[size],
     )
 
 
@@ -168,7 +207,10 @@ def test_consistency_proofs_from_stored_subtrees_match_the_vectors(
     ranges = consistency_ranges(first, second)
     assert [range_hash(start, end, STORED) for start, end in ranges] == proof
     verify_consistency(
-        first=first, second=second, first_root=ROOTS[first], second_root=ROOTS[second],
+        first=first,
+        second=second,
+        first_root=ROOTS[first],
+        second_root=ROOTS[second],
         proof=proof,
     )
 
@@ -178,13 +220,21 @@ def test_every_inclusion_and_consistency_proof_of_the_8_leaf_tree_verifies() -> 
         for index in range(size):
             proof = [range_hash(a, b, STORED) for a, b in inclusion_ranges(index, size)]
             verify_inclusion(
-                index=index, size=size, leaf=NODE_HASHES[0][index], proof=proof,
+                index=index,
+                size=size,
+                leaf=NODE_HASHES[0][index],
+                proof=proof,
                 root=ROOTS[size],
             )
         for first in range(0, size + 1):
-            proof = [range_hash(a, b, STORED) for a, b in consistency_ranges(first, size)]
+            proof = [
+                range_hash(a, b, STORED) for a, b in consistency_ranges(first, size)
+            ]
             verify_consistency(
-                first=first, second=size, first_root=ROOTS[first], second_root=ROOTS[size],
+                first=first,
+                second=size,
+                first_root=ROOTS[first],
+                second_root=ROOTS[size],
                 proof=proof,
             )
 
@@ -217,9 +267,19 @@ def inclusion_corruptions(
             flipped = list(proof)
             flipped[i] = bytes([proof[i][0] ^ (1 << bit)]) + proof[i][1:]
             probes[f"proof[{i}] bit {bit}"] = (index, size, leaf, flipped, root)
-        probes[f"proof[{i}] removed"] = (index, size, leaf, proof[:i] + proof[i + 1 :], root)
+        probes[f"proof[{i}] removed"] = (
+            index,
+            size,
+            leaf,
+            proof[:i] + proof[i + 1 :],
+            root,
+        )
         probes[f"hash inserted before proof[{i}]"] = (
-            index, size, leaf, [*proof[:i], SOME_HASH, *proof[i:]], root,
+            index,
+            size,
+            leaf,
+            [*proof[:i], SOME_HASH, *proof[i:]],
+            root,
         )
     probes["hash appended"] = (index, size, leaf, [*proof, SOME_HASH], root)
     return probes
@@ -251,9 +311,19 @@ def consistency_corruptions(
             flipped = list(proof)
             flipped[i] = bytes([proof[i][0] ^ (1 << bit)]) + proof[i][1:]
             probes[f"proof[{i}] bit {bit}"] = (first, second, root1, root2, flipped)
-        probes[f"proof[{i}] removed"] = (first, second, root1, root2, proof[:i] + proof[i + 1 :])
+        probes[f"proof[{i}] removed"] = (
+            first,
+            second,
+            root1,
+            root2,
+            proof[:i] + proof[i + 1 :],
+        )
         probes[f"hash inserted before proof[{i}]"] = (
-            first, second, root1, root2, [*proof[:i], SOME_HASH, *proof[i:]],
+            first,
+            second,
+            root1,
+            root2,
+            [*proof[:i], SOME_HASH, *proof[i:]],
         )
     probes["hash appended"] = (first, second, root1, root2, [*proof, SOME_HASH])
     return probes
@@ -265,9 +335,12 @@ def assert_inclusion_corruptions_fail(
     verify_inclusion(index=index, size=size, leaf=leaf, proof=proof, root=root)
     accepted = [
         name
-        for name, (i, n, lf, p, r) in inclusion_corruptions(index, size, leaf, proof, root).items()
-        if not fails(lambda i=i, n=n, lf=lf, p=p, r=r: verify_inclusion(
-            index=i, size=n, leaf=lf, proof=p, root=r))
+        for name, (i, n, lf, p, r) in inclusion_corruptions(
+            index, size, leaf, proof, root
+        ).items()
+        if not fails(
+            partial(verify_inclusion, index=i, size=n, leaf=lf, proof=p, root=r)
+        )
     ]
     assert accepted == [], f"corrupted inclusion proofs accepted: {accepted}"
 
@@ -275,14 +348,24 @@ def assert_inclusion_corruptions_fail(
 def assert_consistency_corruptions_fail(
     first: int, second: int, root1: bytes, root2: bytes, proof: list[bytes]
 ) -> None:
-    verify_consistency(first=first, second=second, first_root=root1, second_root=root2, proof=proof)
+    verify_consistency(
+        first=first, second=second, first_root=root1, second_root=root2, proof=proof
+    )
     accepted = [
         name
         for name, (m, n, r1, r2, p) in consistency_corruptions(
             first, second, root1, root2, proof
         ).items()
-        if not fails(lambda m=m, n=n, r1=r1, r2=r2, p=p: verify_consistency(
-            first=m, second=n, first_root=r1, second_root=r2, proof=p))
+        if not fails(
+            partial(
+                verify_consistency,
+                first=m,
+                second=n,
+                first_root=r1,
+                second_root=r2,
+                proof=p,
+            )
+        )
     ]
     assert accepted == [], f"corrupted consistency proofs accepted: {accepted}"
 
@@ -291,43 +374,88 @@ def assert_consistency_corruptions_fail(
 def test_every_corruption_of_a_vector_inclusion_proof_fails(
     index: int, size: int, proof: list[bytes]
 ) -> None:
-    assert_inclusion_corruptions_fail(index, size, NODE_HASHES[0][index], proof, ROOTS[size])
+    assert_inclusion_corruptions_fail(
+        index, size, NODE_HASHES[0][index], proof, ROOTS[size]
+    )
 
 
 @pytest.mark.parametrize(("first", "second", "proof"), CONSISTENCY_VECTORS[1:])
 def test_every_corruption_of_a_vector_consistency_proof_fails(
     first: int, second: int, proof: list[bytes]
 ) -> None:
-    assert_consistency_corruptions_fail(first, second, ROOTS[first], ROOTS[second], proof)
+    assert_consistency_corruptions_fail(
+        first, second, ROOTS[first], ROOTS[second], proof
+    )
 
 
 def test_trivial_consistency_cases_follow_the_reference() -> None:
     # Equal sizes need equal roots and an empty proof; size 0 is a prefix of anything.
-    verify_consistency(first=0, second=0, first_root=EMPTY_ROOT, second_root=EMPTY_ROOT, proof=[])
-    verify_consistency(first=0, second=5, first_root=EMPTY_ROOT, second_root=ROOTS[5], proof=[])
-    verify_consistency(first=3, second=3, first_root=ROOTS[3], second_root=ROOTS[3], proof=[])
-    assert fails(lambda: verify_consistency(
-        first=1, second=1, first_root=ROOTS[1], second_root=ROOTS[2], proof=[]))
-    assert fails(lambda: verify_consistency(
-        first=1, second=1, first_root=ROOTS[1], second_root=ROOTS[1], proof=[EMPTY_ROOT]))
-    assert fails(lambda: verify_consistency(
-        first=0, second=1, first_root=EMPTY_ROOT, second_root=ROOTS[1], proof=[EMPTY_ROOT]))
-    assert fails(lambda: verify_consistency(
-        first=2, second=1, first_root=ROOTS[2], second_root=ROOTS[1], proof=[]))
-    assert fails(lambda: verify_consistency(
-        first=1, second=2, first_root=ROOTS[1], second_root=ROOTS[2], proof=[]))
+    verify_consistency(
+        first=0, second=0, first_root=EMPTY_ROOT, second_root=EMPTY_ROOT, proof=[]
+    )
+    verify_consistency(
+        first=0, second=5, first_root=EMPTY_ROOT, second_root=ROOTS[5], proof=[]
+    )
+    verify_consistency(
+        first=3, second=3, first_root=ROOTS[3], second_root=ROOTS[3], proof=[]
+    )
+    assert fails(
+        lambda: verify_consistency(
+            first=1, second=1, first_root=ROOTS[1], second_root=ROOTS[2], proof=[]
+        )
+    )
+    assert fails(
+        lambda: verify_consistency(
+            first=1,
+            second=1,
+            first_root=ROOTS[1],
+            second_root=ROOTS[1],
+            proof=[EMPTY_ROOT],
+        )
+    )
+    assert fails(
+        lambda: verify_consistency(
+            first=0,
+            second=1,
+            first_root=EMPTY_ROOT,
+            second_root=ROOTS[1],
+            proof=[EMPTY_ROOT],
+        )
+    )
+    assert fails(
+        lambda: verify_consistency(
+            first=2, second=1, first_root=ROOTS[2], second_root=ROOTS[1], proof=[]
+        )
+    )
+    assert fails(
+        lambda: verify_consistency(
+            first=1, second=2, first_root=ROOTS[1], second_root=ROOTS[2], proof=[]
+        )
+    )
 
 
 def test_inclusion_in_impossible_trees_fails() -> None:
     for index, size in ((0, 0), (1, 0), (2, 1), (-1, 4)):
-        assert fails(lambda i=index, n=size: verify_inclusion(
-            index=i, size=n, leaf=SOME_HASH, proof=[], root=EMPTY_ROOT))
+        assert fails(
+            partial(
+                verify_inclusion,
+                index=index,
+                size=size,
+                leaf=SOME_HASH,
+                proof=[],
+                root=EMPTY_ROOT,
+            )
+        )
     single = leaf_hash(b"data")
     verify_inclusion(index=0, size=1, leaf=single, proof=[], root=single)
-    assert fails(lambda: verify_inclusion(index=0, size=1, leaf=b"", proof=[], root=single))
+    assert fails(
+        lambda: verify_inclusion(index=0, size=1, leaf=b"", proof=[], root=single)
+    )
 
 
-@pytest.mark.parametrize("size", [1, 2, 3, 7, 8, 9, 100, 1000, 1024, 1025, 10**6, 2**40 + 3])
+@pytest.mark.parametrize(
+    "size", [1, 2, 3, 7, 8, 9, 100, 1000, 1024, 1025, 10**6, 2**40 + 3]
+)
 def test_proofs_need_logarithmically_many_stored_nodes(size: int) -> None:
     bound = 2 * size.bit_length() + 2
     for index in {0, size // 3, size // 2, size - 1}:

@@ -39,9 +39,14 @@ def lines_of(download: Download) -> list[bytes]:
     return download.log.read_bytes().splitlines(keepends=True)
 
 
-def check(lines: list[bytes], checkpoint: str, key: str, previous: str | None = None) -> Any:
+def check(
+    lines: list[bytes], checkpoint: str, key: str, previous: str | None = None
+) -> Any:
     return verify_log(
-        log_lines=lines, checkpoint_note=checkpoint, key_text=key, previous_note=previous
+        log_lines=lines,
+        checkpoint_note=checkpoint,
+        key_text=key,
+        previous_note=previous,
     )
 
 
@@ -52,7 +57,9 @@ def edit(line: bytes, **changes: Any) -> bytes:
 
 
 def root_of(lines: list[bytes]) -> bytes:
-    return root_from_leaves([leaf_hash(canonical_json(json.loads(line))) for line in lines])
+    return root_from_leaves(
+        [leaf_hash(canonical_json(json.loads(line))) for line in lines]
+    )
 
 
 @pytest.fixture
@@ -64,7 +71,9 @@ def published(
     return lines_of(files), files.checkpoint.read_text(), files.key.read_text()
 
 
-def test_the_untouched_download_verifies(published: tuple[list[bytes], str, str]) -> None:
+def test_the_untouched_download_verifies(
+    published: tuple[list[bytes], str, str],
+) -> None:
     lines, checkpoint, key = published
     verdict = check(lines, checkpoint, key)
     assert verdict.ok, verdict.message
@@ -79,7 +88,9 @@ def test_an_edited_payload_is_detected(published: tuple[list[bytes], str, str]) 
     assert not verdict.ok and "does not match the signed checkpoint" in verdict.message
 
 
-def test_a_deleted_entry_is_detected_at_its_index(published: tuple[list[bytes], str, str]) -> None:
+def test_a_deleted_entry_is_detected_at_its_index(
+    published: tuple[list[bytes], str, str],
+) -> None:
     lines, checkpoint, key = published
     del lines[4]
     verdict = check(lines, checkpoint, key)
@@ -97,7 +108,9 @@ def test_a_deleted_entry_with_the_rest_renumbered_is_detected(
     assert not verdict.ok and "entries are missing" in verdict.message
 
 
-def test_reordered_entries_are_detected(published: tuple[list[bytes], str, str]) -> None:
+def test_reordered_entries_are_detected(
+    published: tuple[list[bytes], str, str],
+) -> None:
     lines, checkpoint, key = published
     lines[2], lines[3] = lines[3], lines[2]
     verdict = check(lines, checkpoint, key)
@@ -134,16 +147,25 @@ def test_a_checkpoint_signed_by_another_key_is_rejected(
     name = signing.key_name()  # same name, different key
     body = checkpoint_body(origin=name, size=len(lines), root=root_of(lines))
     raw_public = impostor.public_key().public_bytes_raw()
-    forged = body + "\n" + note_signature_line(
-        name=name, key_id_bytes=key_id(name, raw_public),
-        signature=impostor.sign(body.encode()),
+    forged = (
+        body
+        + "\n"
+        + note_signature_line(
+            name=name,
+            key_id_bytes=key_id(name, raw_public),
+            signature=impostor.sign(body.encode()),
+        )
     )
     verdict = check(lines, forged, key)
     assert not verdict.ok and "not signed by the key" in verdict.message
     # Even reusing the real key ID, the signature itself does not verify.
     real_id = key_id(name, signing.public_key_bytes())
-    forged = body + "\n" + note_signature_line(
-        name=name, key_id_bytes=real_id, signature=impostor.sign(body.encode())
+    forged = (
+        body
+        + "\n"
+        + note_signature_line(
+            name=name, key_id_bytes=real_id, signature=impostor.sign(body.encode())
+        )
     )
     verdict = check(lines, forged, key)
     assert not verdict.ok and "signature is not valid" in verdict.message
@@ -181,7 +203,9 @@ def test_rewritten_history_fails_against_the_previous_checkpoint(
     fill_ledger(5)
     files = download()
     lines = lines_of(files)
-    assert check(lines, files.checkpoint.read_text(), files.key.read_text(), previous).ok
+    assert check(
+        lines, files.checkpoint.read_text(), files.key.read_text(), previous
+    ).ok
     # The operator rewrites entry 3 and signs a fresh checkpoint with the real key:
     # the new checkpoint alone cannot tell, the one the auditor kept can.
     lines[3] = edit(lines[3], actor="user:0")
@@ -190,12 +214,18 @@ def test_rewritten_history_fails_against_the_previous_checkpoint(
     verdict = check(lines, rewritten, files.key.read_text(), previous)
     assert not verdict.ok and "history was rewritten" in verdict.message
     # A previous checkpoint larger than the new one means the log shrank.
-    verdict = check(lines[:5], fetch(client, "/transparency/checkpoint?size=5").decode(),
-                    files.key.read_text(), files.checkpoint.read_text())
+    verdict = check(
+        lines[:5],
+        fetch(client, "/transparency/checkpoint?size=5").decode(),
+        files.key.read_text(),
+        files.checkpoint.read_text(),
+    )
     assert not verdict.ok and "the log shrank" in verdict.message
 
 
-def test_a_tampered_key_file_is_rejected(published: tuple[list[bytes], str, str]) -> None:
+def test_a_tampered_key_file_is_rejected(
+    published: tuple[list[bytes], str, str],
+) -> None:
     lines, checkpoint, key = published
     name, hex_id, encoded = key.strip().split("+", 2)
     bad_id = f"{name}+{'00000000' if hex_id != '00000000' else '11111111'}+{encoded}"
@@ -203,14 +233,18 @@ def test_a_tampered_key_file_is_rejected(published: tuple[list[bytes], str, str]
     assert not verdict.ok and "key ID does not match" in verdict.message
 
 
-def test_malformed_lines_name_their_index(published: tuple[list[bytes], str, str]) -> None:
+def test_malformed_lines_name_their_index(
+    published: tuple[list[bytes], str, str],
+) -> None:
     lines, checkpoint, key = published
     lines[6] = b'{"index": 6, "kind": \n'
     verdict = check(lines, checkpoint, key)
     assert not verdict.ok and verdict.first_bad_index == 6
     lines[6] = b'{"index": 6}\n'
     verdict = check(lines, checkpoint, key)
-    assert not verdict.ok and verdict.first_bad_index == 6 and "fields" in verdict.message
+    assert (
+        not verdict.ok and verdict.first_bad_index == 6 and "fields" in verdict.message
+    )
 
 
 def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -224,8 +258,17 @@ def test_module_cli_exits_zero_with_one_ok_line_and_one_on_tampering(
 ) -> None:
     fill_ledger(9)
     files = download()
-    args = [PYTHON, "-m", "accountability.verify", "--log", str(files.log),
-            "--checkpoint", str(files.checkpoint), "--key", str(files.key)]
+    args = [
+        PYTHON,
+        "-m",
+        "accountability.verify",
+        "--log",
+        str(files.log),
+        "--checkpoint",
+        str(files.checkpoint),
+        "--key",
+        str(files.key),
+    ]
     ok = run(args, REPO)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert ok.stdout.count("\n") == 1 and ok.stdout.startswith("OK 9 entries")
@@ -241,7 +284,9 @@ def test_module_cli_exits_zero_with_one_ok_line_and_one_on_tampering(
 
 
 def test_downloaded_verifier_runs_on_its_own_with_a_previous_checkpoint(
-    fill_ledger: Callable[[int], Any], download: Callable[[], Download], client: Client,
+    fill_ledger: Callable[[int], Any],
+    download: Callable[[], Download],
+    client: Client,
     tmp_path: Path,
 ) -> None:
     fill_ledger(5)
@@ -255,8 +300,19 @@ def test_downloaded_verifier_runs_on_its_own_with_a_previous_checkpoint(
     script.write_bytes(fetch(client, "/transparency/verify.py"))
     assert script.read_bytes() == (REPO / "accountability" / "verify.py").read_bytes()
     result = run(
-        [PYTHON, "-I", str(script), "--log", str(files.log), "--checkpoint",
-         str(files.checkpoint), "--key", str(files.key), "--previous", str(previous)],
+        [
+            PYTHON,
+            "-I",
+            str(script),
+            "--log",
+            str(files.log),
+            "--checkpoint",
+            str(files.checkpoint),
+            "--key",
+            str(files.key),
+            "--previous",
+            str(previous),
+        ],
         auditor,
     )
     assert result.returncode == 0, result.stdout + result.stderr

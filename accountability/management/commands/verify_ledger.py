@@ -31,7 +31,9 @@ class Command(BaseCommand):
         if options["previous"]:
             try:
                 note = options["previous"].read_text(encoding="utf-8")
-                previous = checkpoint_open(note, verifier_key_parse(signing.verifier_key()))
+                previous = checkpoint_open(
+                    note, verifier_key_parse(signing.verifier_key())
+                )
             except OSError as exc:
                 raise CommandError(f"cannot read {options['previous']}: {exc}") from exc
             except VerificationError as exc:
@@ -39,7 +41,8 @@ class Command(BaseCommand):
         result = ledger_audit(previous=previous)
         if not result.ok:
             where = (
-                "" if result.first_bad_index is None
+                ""
+                if result.first_bad_index is None
                 else f" (first bad index: {result.first_bad_index})"
             )
             raise CommandError(f"FAIL ledger verification: {result.message}{where}")
