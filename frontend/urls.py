@@ -6,10 +6,11 @@ from . import accounts, actions, views
 
 
 class UsernameConverter:
-    """Only characters a username can hold, so odd bytes (NUL) never reach the
-    database and an impossible name is a plain 404."""
+    """Only characters Django's username validator admits (sign-up is stricter;
+    admin-made accounts may use . @ + -), so odd bytes such as NUL never reach
+    the database and an impossible name is a plain 404."""
 
-    regex = "[A-Za-z0-9_]{1,30}"
+    regex = r"[\w.@+-]{1,150}"
 
     def to_python(self, value: str) -> str:
         return value

@@ -685,3 +685,32 @@ def test_odd_form_input_gets_a_4xx_and_writes_nothing(
     response = alice_client.post(url, data)
     assert 400 <= response.status_code < 500
     assert not Post.objects.exists() and not Follow.objects.exists()
+
+
+def test_admin_made_usernames_with_dots_have_profiles(
+    client: Client, make_user: Any
+) -> None:
+    person = make_user("first.last")
+    services.post_create(author=person, body="made by an admin")
+    assert client.get("/public/").status_code == 200
+    assert "made by an admin" in _text(client.get("/@first.last/"))
+
+
+def test_thread_and_public_query_counts_do_not_grow_with_posts(
+    alice_client: Client,
+    alice: User,
+    make_user: Any,
+    django_assert_max_num_queries: Any,
+) -> None:
+    root = services.post_create(author=alice, body="root")
+    for n in range(12):
+        replier = make_user(f"replier{n}")
+        reply = services.post_create(
+            author=replier, body=f"reply {n}", parent_id=root.id
+        )
+        services.rating_set(user=alice, post_id=reply.id, value="helpful")
+    # session, user, blocks x2, thread, likes, ratings, unread badge (+ root lookup)
+    with django_assert_max_num_queries(9):
+        assert alice_client.get(f"/posts/{root.id}/").status_code == 200
+    with django_assert_max_num_queries(9):
+        assert alice_client.get("/public/").status_code == 200
