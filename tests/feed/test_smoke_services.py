@@ -7,7 +7,9 @@ from feed import selectors, services
 def test_post_follow_and_home_timeline_round_trip(make_user):
     alice, bob = make_user("alice"), make_user("bob")
     services.follow_create(follower=alice, followee_id=bob.id)
-    post = services.post_create(author=bob, body="hello @alice see https://example.org/@x")
+    post = services.post_create(
+        author=bob, body="hello @alice see https://example.org/@x"
+    )
     reply = services.post_create(author=alice, body="hi", parent_id=post.id)
     page = selectors.timeline_home(viewer=alice)
     assert [p.id for p in page.items] == [reply.id, post.id]
