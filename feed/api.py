@@ -320,9 +320,13 @@ class PasswordView(FeedAPIView):
 
     @extend_schema(
         operation_id="me_password_change",
-        summary="Change the password",
+        summary="Change the password; the API token is replaced",
+        description=(
+            "A new password ends every other way in: other sessions stop working "
+            "and the old API token is revoked. The response carries the new token."
+        ),
         request=PasswordChangeSerializer,
-        responses={204: None, **_errors(400, 401)},
+        responses={200: TokenSerializer, **_errors(400, 401)},
     )
     def post(self, request: Request) -> Response:
         data = self.parse(PasswordChangeSerializer, request)
@@ -330,7 +334,10 @@ class PasswordView(FeedAPIView):
         if request.auth is None:
             # Signed in by session: keep this session valid, end the others.
             update_session_auth_hash(request._request, user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        # A token stolen before the change must stop working with it.
+        Token.objects.filter(user=user).delete()
+        token = Token.objects.create(user=user)
+        return Response({"token": token.key, "username": user.username})
 
 
 class ExportView(FeedAPIView):

@@ -192,22 +192,29 @@ def test_password_change_checks_old_password(client_for, make_user):
         "/api/me/password/",
         {"old_password": "correct-horse-42", "new_password": "another-long-one-7"},
     )
-    assert ok.status_code == 204
+    assert ok.status_code == 200
     alice.refresh_from_db()
     assert alice.check_password("another-long-one-7")
+    # The old token is revoked; the one in the response works.
+    assert client.get("/api/me/").status_code == 401
+    fresh = APIClient()
+    fresh.credentials(HTTP_AUTHORIZATION=f"Token {ok.json()['token']}")
+    assert fresh.get("/api/me/").json()["username"] == "alice"
 
 
-def test_password_change_keeps_the_session_signed_in(make_user):
+def test_password_change_keeps_this_session_and_ends_others(make_user):
     alice = make_user("alice")
-    client = APIClient()
+    client, other_device = APIClient(), APIClient()
     client.force_login(alice)
+    other_device.force_login(alice)
     response = post_json(
         client,
         "/api/me/password/",
         {"old_password": "correct-horse-42", "new_password": "another-long-one-7"},
     )
-    assert response.status_code == 204
+    assert response.status_code == 200
     assert client.get("/api/me/").status_code == 200
+    assert other_device.get("/api/me/").status_code == 401
 
 
 def test_session_writes_need_csrf_token(make_user):
