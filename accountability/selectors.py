@@ -95,6 +95,36 @@ def ledger_search(
     return entries.order_by("-index")
 
 
+class NewestFirst:
+    """The whole log newest first, sliceable for a Paginator without OFFSET.
+
+    Indices are contiguous, so the count is the size and a page is an index
+    range: deep pages of a million-entry log cost the same as the first.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+    def count(self) -> int:
+        return self.size
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, window: slice) -> list[LedgerEntry]:
+        start, stop, _ = window.indices(self.size)
+        return list(
+            ledger_entries(start=self.size - stop, end=self.size - start).order_by(
+                "-index"
+            )
+        )
+
+
+def ledger_newest_first() -> NewestFirst:
+    """Every entry, newest first, for paging through the unfiltered log."""
+    return NewestFirst(ledger_size())
+
+
 def ledger_log_lines(*, start: int = 0, end: int | None = None) -> Iterator[bytes]:
     """The log as JSON Lines, one entry's hashed bytes per line, streamed in chunks."""
     bodies = ledger_entries(start=start, end=end).values_list("body", flat=True)

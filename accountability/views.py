@@ -76,11 +76,15 @@ def index(request: HttpRequest) -> HttpResponse:
         name: request.GET.get(name, "").strip()[:200]
         for name in ("q", "kind", "subject", "article")
     }
-    entries = selectors.ledger_search(
-        text=filters["q"],
-        kind=filters["kind"],
-        subject=filters["subject"],
-        article=filters["article"],
+    entries: Any = (
+        selectors.ledger_search(
+            text=filters["q"],
+            kind=filters["kind"],
+            subject=filters["subject"],
+            article=filters["article"],
+        )
+        if any(filters.values())
+        else selectors.ledger_newest_first()
     )
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     checkpoint = selectors.checkpoint_latest()

@@ -71,8 +71,11 @@ def test_index_filters_and_paginates(
     assert "No entries match." in html
     first = client.get("/transparency/").content.decode()
     assert first.count('class="ledger-entry"') == 50 and "page=2" in first
+    assert 'id="entry-59"' in first and 'id="entry-10"' in first
+    assert 'id="entry-9"' not in first
     second = client.get("/transparency/", {"page": "2"}).content.decode()
     assert second.count('class="ledger-entry"') == 10
+    assert 'id="entry-9"' in second and 'id="entry-0"' in second
     assert client.get("/transparency/", {"page": "zzz"}).status_code == 200
 
 
