@@ -159,8 +159,15 @@ def user_get(*, user_id: int) -> User:
         raise Http404("No such account.") from exc
 
 
+def _username_possible(username: str) -> bool:
+    # PostgreSQL refuses NUL in text parameters; no account can have one anyway.
+    return "\x00" not in username
+
+
 def user_get_by_username(*, username: str) -> User:
     """An active account by username (case-insensitive), or 404; blocks are not applied."""
+    if not _username_possible(username):
+        raise Http404("No such account.")
     try:
         return User.objects.get(username__iexact=username, is_active=True)
     except User.DoesNotExist as exc:
@@ -169,6 +176,8 @@ def user_get_by_username(*, username: str) -> User:
 
 def user_get_for_viewer(*, viewer: User | None, username: str) -> User:
     """An active account by username as the viewer may see it (blocks hide it)."""
+    if not _username_possible(username):
+        raise Http404("No such account.")
     try:
         user = User.objects.get(username__iexact=username, is_active=True)
     except User.DoesNotExist as exc:
@@ -248,6 +257,9 @@ def search_query_clean(raw: object) -> str:
         raise ValidationError({"q": "Search for at least 2 characters."})
     if len(query) > 200:
         raise ValidationError({"q": "Search queries can be at most 200 characters."})
+    if "\x00" in query:
+        # PostgreSQL refuses NUL in text parameters; say so instead of failing.
+        raise ValidationError({"q": "Search queries can't contain NUL characters."})
     return query
 
 

@@ -706,6 +706,32 @@ def test_search_bad_input_is_400(api_client, query, field):
     assert field in response.json()["errors"]
 
 
+@pytest.mark.parametrize(
+    ("url", "status_code"),
+    [
+        ("/api/search/?q=ab%00cd", 400),
+        ("/api/search/?q=ab%00cd&type=users", 400),
+        ("/api/users/a%00b/", 404),
+        ("/api/users/a%00b/posts/", 404),
+        ("/api/timelines/public/?cursor=a%00b", 400),
+        ("/api/timelines/public/?limit=1%00", 400),
+        ("/api/posts/99999999999999999999999/", 404),
+    ],
+)
+def test_nul_bytes_and_huge_ids_are_4xx_not_500(api_client, url, status_code):
+    # PostgreSQL refuses NUL in text parameters and ids beyond bigint.
+    response = api_client.get(url)
+    assert response.status_code == status_code
+    assert response.json()["detail"]
+
+
+def test_nul_in_a_write_is_400(client_for, make_user):
+    client = client_for(make_user("alice"))
+    response = post_json(client, "/api/me/", {"bio": "a\x00b"}, method="patch")
+    assert response.status_code == 400
+    assert client.post("/api/users/a%00b/follow/").status_code == 404
+
+
 # Schema -------------------------------------------------------------------------------
 
 
