@@ -1,6 +1,6 @@
 """REST API of the transparency log (mounted under /api/)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import api
 
@@ -21,4 +21,6 @@ urlpatterns = [
         api.ConsistencyProofView.as_view(),
         name="consistency",
     ),
+    # Decisions, appeals, petitions, moderation, reports (accountability.casework_api).
+    path("", include("accountability.casework_api_urls")),
 ]

@@ -70,3 +70,17 @@ class LedgerNode(models.Model):
 
     def __str__(self) -> str:
         return f"node({self.level}, {self.position})"
+
+
+# Casework models live in their own module (one job per file) and are
+# registered in this app by importing them here.
+from .casework_models import (  # noqa: E402, F401
+    Appeal,
+    DecisionRecord,
+    FeedExposureAuthorDay,
+    FeedExposureDay,
+    ItemOverride,
+    ModerationAction,
+    Petition,
+    PetitionSignature,
+)

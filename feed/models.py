@@ -187,6 +187,8 @@ class Notification(models.Model):
         REPLY = "reply", "replied to your post"
         MENTION = "mention", "mentioned you"
         FOLLOW = "follow", "followed you"
+        PETITION = "petition", "answered a petition you signed"
+        APPEAL = "appeal", "answered your appeal"
 
     recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
     actor = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")

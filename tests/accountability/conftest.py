@@ -76,3 +76,14 @@ def download(tmp_path: Path, client: Client) -> Callable[[], Download]:
         return Download(tmp_path, log, checkpoint, key)
 
     return _download
+
+
+# Fixtures of the casework tests (decisions, appeals, petitions, moderation).
+from tests.accountability.casework import (  # noqa: E402, F401
+    author,
+    board_member,
+    demoted,
+    fresh_cache,
+    make_record,
+    moderator,
+)
