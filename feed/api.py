@@ -151,9 +151,12 @@ class SignInThrottle(SimpleRateThrottle):
     def get_cache_key(self, request: Request, view: APIView) -> str | None:
         data = request.data if isinstance(request.data, dict) else {}
         username = str(data.get("username", ""))[:150].lower()
+        # The socket address, not X-Forwarded-For: a guesser could rotate that
+        # header freely. Behind a proxy this becomes a per-username limit.
+        address = request.META.get("REMOTE_ADDR", "")
         return self.cache_format % {
             "scope": self.scope,
-            "ident": f"{self.get_ident(request)}:{username}",
+            "ident": f"{address}:{username}",
         }
 
 

@@ -68,6 +68,14 @@ def test_repeated_sign_in_attempts_are_throttled(api_client, make_user):
     assert [r.status_code for r in guesses] == [400] * 10 + [429]
     assert "throttled" in guesses[-1].json()["detail"].lower()
     assert "Retry-After" in guesses[-1]
+    # A forged X-Forwarded-For does not reset the count.
+    forged = api_client.post(
+        "/api/auth/token/",
+        data=json.dumps({"username": "alice", "password": "guess-x"}),
+        content_type="application/json",
+        HTTP_X_FORWARDED_FOR="203.0.113.9",
+    )
+    assert forged.status_code == 429
     # Another account from the same address is counted separately.
     other = post_json(
         api_client, "/api/auth/token/", {"username": "bob", "password": "x"}
