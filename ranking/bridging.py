@@ -186,7 +186,16 @@ def _als(
     anchor: np.ndarray | None = None,
     anchor_strength: float = 0.0,
 ) -> tuple[float, int, float]:
-    """Alternating closed-form ridge solves, in place. Returns (mu, sweeps, loss)."""
+    """Alternating closed-form ridge solves, in place. Returns (mu, sweeps, loss).
+
+    Every per-row sum an update needs is a sparse matrix-vector product with the
+    weight pattern ``W`` or the weighted ratings ``WY`` (e.g. Σ_u w·f_u = W @ f_r
+    and Σ_u w·f_u·(y − μ − b_u) = WY @ f_r − μ·(W @ f_r) − W @ (b_r·f_r)), so a
+    sweep touches the ratings about ten times through compiled sparse kernels
+    and never builds a per-rating temporary.
+    """
+    from scipy.sparse import csr_matrix
+
     r, i, y = core.r, core.i, core.y
     total_w = float(w.sum())
     # Mean-penalties expressed per row of the summed, weighted objective.
@@ -195,8 +204,16 @@ def _als(
     lf_r = factor_lambda * total_w / core.n_r
     lb_r = intercept_lambda * total_w / core.n_r
     lb_mu = intercept_lambda * total_w
-    w_i = np.bincount(i, weights=w, minlength=core.n_i)
-    w_r = np.bincount(r, weights=w, minlength=core.n_r)
+    shape = (core.n_i, core.n_r)
+    w_ir = csr_matrix((w, (i, r)), shape=shape)
+    wy_ir = csr_matrix((w * y, (i, r)), shape=shape)
+    w_ri = w_ir.T.tocsr()
+    wy_ri = wy_ir.T.tocsr()
+    w_i = np.asarray(w_ir.sum(axis=1)).ravel()
+    w_r = np.asarray(w_ri.sum(axis=1)).ravel()
+    wy_i = np.asarray(wy_ir.sum(axis=1)).ravel()
+    wy_r = np.asarray(wy_ri.sum(axis=1)).ravel()
+    wy_total = float(wy_i.sum())
     pull = anchor_strength if anchor is not None else 0.0
     pull_to = pull * anchor if anchor is not None else np.zeros(core.n_r)
 
@@ -218,28 +235,25 @@ def _als(
     sweeps = 0
     cur = prev
     for sweeps in range(1, max_iter + 1):  # noqa: B007 - sweeps is reported
-        # Items given raters.
-        fr = f_r[r]
-        res = y - mu - b_r[r]
-        wf = w * fr
-        a12 = np.bincount(i, weights=wf, minlength=core.n_i)
-        a22 = np.bincount(i, weights=wf * fr, minlength=core.n_i) + lf_i
-        y1 = np.bincount(i, weights=w * res, minlength=core.n_i)
-        y2: np.ndarray = np.bincount(i, weights=wf * res, minlength=core.n_i)
-        b_i[:], f_i[:] = _solve_2x2(w_i + lb_i, a12, a22, y1, y2)
-        # Raters given items.
-        fi = f_i[i]
-        res = y - mu - b_i[i]
-        wf = w * fi
-        a12 = np.bincount(r, weights=wf, minlength=core.n_r)
-        # With an anchor, the factor's ridge pulls toward the anchor, not 0.
-        a22 = np.bincount(r, weights=wf * fi, minlength=core.n_r) + lf_r + pull
-        y1 = np.bincount(r, weights=w * res, minlength=core.n_r)
-        y2 = np.bincount(r, weights=wf * res, minlength=core.n_r) + pull_to
-        b_r[:], f_r[:] = _solve_2x2(w_r + lb_r, a12, a22, y1, y2)
-        # Global intercept.
-        res = y - b_r[r] - b_i[i] - f_r[r] * fi
-        mu = float(np.dot(w, res)) / (total_w + lb_mu)
+        # Items given raters: 2×2 ridge per item.
+        s_f = w_ir @ f_r
+        s_b = w_ir @ b_r
+        a22 = w_ir @ (f_r * f_r) + lf_i
+        y1 = wy_i - mu * w_i - s_b
+        y2 = wy_ir @ f_r - mu * s_f - w_ir @ (b_r * f_r)
+        b_i[:], f_i[:] = _solve_2x2(w_i + lb_i, s_f, a22, y1, y2)
+        # Raters given items; with an anchor the factor's ridge pulls toward it.
+        s_f = w_ri @ f_i
+        s_b = w_ri @ b_i
+        a22 = w_ri @ (f_i * f_i) + lf_r + pull
+        y1 = wy_r - mu * w_r - s_b
+        y2 = wy_ri @ f_i - mu * s_f - w_ri @ (b_i * f_i) + pull_to
+        b_r[:], f_r[:] = _solve_2x2(w_r + lb_r, s_f, a22, y1, y2)
+        # Global intercept: Σ w (y − b_r − b_i − f_r f_i) from row sums.
+        cross = float(np.dot(f_i, w_ir @ f_r))
+        mu = (wy_total - float(np.dot(w_r, b_r)) - float(np.dot(w_i, b_i)) - cross) / (
+            total_w + lb_mu
+        )
         if sweeps % 5 == 0 or sweeps == max_iter:
             cur = loss()
             # Line-search extrapolation along the last five sweeps' path, as
