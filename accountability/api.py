@@ -13,6 +13,7 @@ from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
@@ -139,7 +140,11 @@ class EntryDetail(APIView):
     )
     def get(self, request: Request, index: int) -> Response:
         """One entry of the transparency log."""
-        return Response(EntrySerializer(selectors.ledger_entry_get(index=index)).data)
+        try:
+            entry = selectors.ledger_entry_get(index=index)
+        except LedgerEntry.DoesNotExist as exc:
+            raise NotFound(f"The log has no entry {index}.") from exc
+        return Response(EntrySerializer(entry).data)
 
 
 class LogDownload(APIView):

@@ -161,7 +161,9 @@ def ledger_append(
     Runs inside the caller's transaction when there is one (so the change it
     records and the entry commit together), or in its own otherwise. Concurrent
     appends are serialised by an advisory lock (PostgreSQL) or by
-    SQLite's single writer, so indices stay contiguous from 0. Costs a fixed
+    SQLite's single writer, so indices stay contiguous from 0. The lock is
+    held until the caller's transaction ends, so call this as late as possible
+    in it. Costs a fixed
     handful of queries whatever the size of the log.
 
     Raises ValidationError when the kind is not in accountability.kinds, the

@@ -341,7 +341,7 @@ def log_leaf_hashes(lines: Iterable[bytes]) -> Iterable[bytes]:
                 f"{', '.join(ENTRY_FIELDS)}",
                 expected,
             )
-        if entry["index"] != expected:
+        if type(entry["index"]) is not int or entry["index"] != expected:
             raise VerificationError(
                 f"entry {expected} is numbered {entry['index']!r}: an entry is "
                 "missing, duplicated or out of order",

@@ -237,7 +237,11 @@ def test_malformed_lines_name_their_index(
     published: tuple[list[bytes], str, str],
 ) -> None:
     lines, checkpoint, key = published
+    original = lines[6]
     lines[6] = b'{"index": 6, "kind": \n'
+    verdict = check(lines, checkpoint, key)
+    assert not verdict.ok and verdict.first_bad_index == 6
+    lines[6] = edit(original, index=True)  # true == 1 in Python, not an index
     verdict = check(lines, checkpoint, key)
     assert not verdict.ok and verdict.first_bad_index == 6
     lines[6] = b'{"index": 6}\n'

@@ -220,7 +220,9 @@ def test_api_mirrors_the_public_endpoints(fill_ledger: Callable[[int], Any]) -> 
     assert [e["index"] for e in listing["results"]] == [5, 1]
     one = api.get("/api/transparency/entries/5").json()
     assert one["leaf_hash"] == base64.b64encode(bytes(entries[5].leaf_hash)).decode()
-    assert api.get("/api/transparency/entries/70").status_code == 404
+    missing = api.get("/api/transparency/entries/70")
+    assert missing.status_code == 404
+    assert missing.json()["detail"] == "The log has no entry 70."
     checkpoint = api.get("/api/transparency/checkpoint").json()
     key = api.get("/api/transparency/key").json()
     opened = checkpoint_open(
