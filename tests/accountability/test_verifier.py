@@ -241,9 +241,12 @@ def test_malformed_lines_name_their_index(
     lines[6] = b'{"index": 6, "kind": \n'
     verdict = check(lines, checkpoint, key)
     assert not verdict.ok and verdict.first_bad_index == 6
-    lines[6] = edit(original, index=True)  # true == 1 in Python, not an index
+    lines[6] = original
+    # JSON true equals 1 in Python; it must still not pass as index 1.
+    lines[1] = edit(lines[1], index=True)
     verdict = check(lines, checkpoint, key)
-    assert not verdict.ok and verdict.first_bad_index == 6
+    assert not verdict.ok and verdict.first_bad_index == 1
+    lines[1] = edit(lines[1], index=1)
     lines[6] = b'{"index": 6}\n'
     verdict = check(lines, checkpoint, key)
     assert (
