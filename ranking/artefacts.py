@@ -157,7 +157,8 @@ def arrays_dump(arrays: Mapping[str, np.ndarray]) -> bytes:
                 f"array '{name}' has dtype object; only numeric arrays"
             )
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **{k: np.asarray(v) for k, v in arrays.items()})
+    named: dict[str, Any] = {k: np.asarray(v) for k, v in arrays.items()}
+    np.savez_compressed(buffer, allow_pickle=False, **named)
     return buffer.getvalue()
 
 

@@ -28,6 +28,15 @@ def empty_model_cache() -> Iterator[None]:
     model_cache_clear()
 
 
+def _signal(name: str) -> dict[int, float]:
+    """Stored values of one signal, by post id (posts without it left out)."""
+    return {
+        row.post_id: row.values[name]
+        for row in PostSignals.objects.all()
+        if name in row.values
+    }
+
+
 def _fit(*args: str) -> tuple[str, str]:
     out, err = StringIO(), StringIO()
     call_command("fit_models", *args, stdout=out, stderr=err)
@@ -52,8 +61,8 @@ def test_fit_incivility_activates_it_and_scores_every_post(make_user: Any) -> No
     entry = LedgerEntry.objects.get(kind="model.activated")
     assert entry.payload["blob_sha256"] == artefact.blob_sha256
     assert entry.payload["training_data_sha256"] == artefact.training_data_sha256
-    rows = {row.post_id: row for row in PostSignals.objects.all()}
-    assert rows[posts[0].id].incivility > 0.85 > rows[posts[1].id].incivility
+    scores = _signal("incivility")
+    assert scores[posts[0].id] > 0.85 > scores[posts[1].id]
 
 
 def test_refitting_unchanged_data_stores_nothing(make_user: Any) -> None:
@@ -73,7 +82,7 @@ def test_upheld_reports_refine_the_model_and_rescore_posts(make_user: Any) -> No
         author=author, body="Thanks, that was helpful.", created_at=timezone.now()
     )
     _fit("incivility")
-    before = PostSignals.objects.get(post=post).incivility
+    before = _signal("incivility")[post.id]
     Report.objects.create(
         reporter=reporter, post=post, reason=Report.Reason.INCIVILITY, status="upheld"
     )
@@ -85,9 +94,8 @@ def test_upheld_reports_refine_the_model_and_rescore_posts(make_user: Any) -> No
     v2 = model_active(name="incivility")
     assert v2 is not None and v2.version == 2
     assert v2.metrics["n_moderation_labels"] == 1
-    row = PostSignals.objects.get(post=post)
-    assert row.incivility_version == 2
-    assert row.incivility > before + 0.2
+    assert PostSignals.objects.get(post=post).incivility_version == 2
+    assert _signal("incivility")[post.id] > before + 0.2
 
 
 def test_no_activate_stores_without_logging() -> None:
@@ -140,10 +148,10 @@ def test_bridging_fit_stores_npz_and_scores_rated_posts(
     assert artefact is not None and artefact.format == "npz"
     arrays = arrays_load(bytes(ModelArtefact.objects.get(pk=artefact.pk).blob))
     assert sorted(arrays["item_ids"].tolist()) == sorted(p.id for p in posts)
-    rows = {row.post_id: row for row in PostSignals.objects.all()}
-    assert set(rows) == {p.id for p in posts}
-    assert rows[posts[0].id].bridging > rows[posts[1].id].bridging
-    assert rows[posts[0].id].model_versions == {"bridging": 1}
+    bridging = _signal("bridging")
+    assert set(bridging) == {p.id for p in posts}
+    assert bridging[posts[0].id] > bridging[posts[1].id]
+    assert PostSignals.objects.get(post=posts[0]).model_versions == {"bridging": 1}
     assert (
         LedgerEntry.objects.get(kind="model.activated").subject == "model:bridging:v1"
     )
@@ -161,9 +169,12 @@ def test_consensus_fit_stores_groups_and_keeps_other_signals(
     arrays = arrays_load(bytes(ModelArtefact.objects.get(pk=artefact.pk).blob))
     assert arrays["rater_ids"].size == arrays["rater_group"].size == 12
     assert artefact.metrics["n_groups"] == int(arrays["n_groups"][0])
-    rows = {row.post_id: row for row in PostSignals.objects.all()}
-    assert all(0.0 <= rows[p.id].consensus <= 1.0 for p in posts)
-    assert rows[posts[0].id].consensus > rows[posts[1].id].consensus
+    consensus = _signal("consensus")
+    assert set(consensus) == {p.id for p in posts}
+    assert all(0.0 <= value <= 1.0 for value in consensus.values())
+    assert consensus[posts[0].id] > consensus[posts[1].id]
     # Writing consensus left the bridging scores in place.
-    assert rows[posts[0].id].model_versions == {"bridging": 1, "consensus": 1}
+    assert set(_signal("bridging")) == {p.id for p in posts}
+    both = {"bridging": 1, "consensus": 1}
+    assert PostSignals.objects.get(post=posts[0]).model_versions == both
     assert model_versions_active() == {"bridging": 1, "consensus": 1}

@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import numpy as np
 from django.core.exceptions import ValidationError
@@ -94,7 +94,10 @@ def apply_incivility(artefact: ModelArtefact, progress: Progress) -> int:
 # --- ratings-based models: bridging and consensus ------------------------------
 
 # helpful -> 1.0, unhelpful -> 0.0 (the published bridging model's scale).
-_RATING_VALUE = {Rating.Value.HELPFUL: 1.0, Rating.Value.UNHELPFUL: 0.0}
+_RATING_VALUE: dict[int, float] = {
+    int(Rating.Value.HELPFUL): 1.0,
+    int(Rating.Value.UNHELPFUL): 0.0,
+}
 
 
 @dataclass(frozen=True)
@@ -279,9 +282,13 @@ class Command(BaseCommand):
         for name in names:
             self._fit_one(name, FITTERS[name], options)
 
+    def _raw_stderr(self) -> TextIO:
+        # The wrapped stream: OutputWrapper would end every write with a newline,
+        # which breaks redrawing the progress line in place.
+        return cast(TextIO, self.stderr._out)
+
     def _fit_one(self, name: str, fitter: Fitter, options: dict[str, Any]) -> None:
-        # The raw stream: OutputWrapper would end every write with a newline.
-        progress = Progress(name, total=3, stream=self.stderr._out)
+        progress = Progress(name, total=3, stream=self._raw_stderr())
         result = fitter.fit(progress)
         progress.update(3, "fitted" if result else "nothing to fit")
         progress.close()
@@ -289,12 +296,12 @@ class Command(BaseCommand):
             self.stdout.write(f"{name}: no training data yet, skipped")
             return
         active = model_active(name=name)
-        unchanged = (
+        if (
             active is not None
             and active.training_data_sha256 == result.training_data_sha256
             and active.parameters == result.parameters
-        )
-        if unchanged and not options["force"]:
+            and not options["force"]
+        ):
             self.stdout.write(
                 f"{name}: training data unchanged, v{active.version} stays active"
             )
@@ -310,7 +317,9 @@ class Command(BaseCommand):
             f"{name}: v{artefact.version} {state}; metrics {artefact.metrics}"
         )
         if artefact.is_active and fitter.apply is not None:
-            apply_progress = Progress(f"{name} apply", total=1, stream=self.stderr._out)
+            apply_progress = Progress(
+                f"{name} apply", total=1, stream=self._raw_stderr()
+            )
             written = fitter.apply(artefact, apply_progress)
             apply_progress.close()
             self.stdout.write(f"{name}: signals written for {written} posts")
