@@ -106,12 +106,16 @@ class EntryList(ListAPIView):
 
     def get_queryset(self) -> Any:
         query = self.request.query_params
-        return selectors.ledger_search(
-            text=query.get("q", "")[:200],
-            kind=query.get("kind", ""),
-            subject=query.get("subject", ""),
-            article=query.get("article", ""),
-        )
+        filters = {
+            "text": query.get("q", "")[:200],
+            "kind": query.get("kind", ""),
+            "subject": query.get("subject", ""),
+            "article": query.get("article", ""),
+        }
+        if not any(filters.values()):
+            # Pages by index range: no COUNT(*) or OFFSET over the whole log.
+            return selectors.ledger_newest_first()
+        return selectors.ledger_search(**filters)
 
     @extend_schema(
         parameters=[

@@ -220,6 +220,11 @@ def test_api_mirrors_the_public_endpoints(fill_ledger: Callable[[int], Any]) -> 
     assert [e["index"] for e in listing["results"]] == [5, 1]
     one = api.get("/api/transparency/entries/5").json()
     assert one["leaf_hash"] == base64.b64encode(bytes(entries[5].leaf_hash)).decode()
+    everything = api.get(
+        "/api/transparency/entries", {"page": 2, "page_size": 3}
+    ).json()
+    assert everything["count"] == 7
+    assert [e["index"] for e in everything["results"]] == [3, 2, 1]
     missing = api.get("/api/transparency/entries/70")
     assert missing.status_code == 404
     assert missing.json()["detail"] == "The log has no entry 70."
