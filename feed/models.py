@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 
 POST_MAX_LENGTH = 500
 
@@ -21,6 +22,11 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["username"]
+        constraints = [
+            # Mentions and profile URLs match usernames case-insensitively, so
+            # "Alice" and "alice" must never both exist.
+            models.UniqueConstraint(Lower("username"), name="user_username_ci_unique"),
+        ]
 
     @property
     def name(self) -> str:
