@@ -17,7 +17,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from feed.models import Post
 
@@ -28,6 +27,7 @@ from .casework_models import (
     ItemOverride,
     OverrideEffect,
 )
+from .clock import clock_now
 from .services import ledger_append
 from .verify import canonical_json
 
@@ -132,7 +132,7 @@ def decision_record_ensure(
                 automated_detection=source == DecisionSource.RANKER,
                 automated_decision=source == DecisionSource.RANKER,
                 content_date=post.created_at,
-                application_date=now or timezone.now(),
+                application_date=now or clock_now(),
                 signal_values=clean_signals,
                 policy_sha256=policy_sha256,
                 model_versions=dict(model_versions),
@@ -229,7 +229,7 @@ def override_create(
         raise PermissionDenied(
             "Only board members and moderators can override a post's ranking."
         )
-    now = now or timezone.now()
+    now = now or clock_now()
     with transaction.atomic():
         post = Post.objects.select_for_update().only("id").get(pk=post_id)
         previous = list(

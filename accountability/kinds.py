@@ -75,6 +75,11 @@ _KINDS: tuple[EntryKind, ...] = (
         "The board's deadline to answer a petition passed without an answer.",
     ),
     EntryKind(
+        "petition.expired",
+        "A petition's signing period ended before it gathered enough signatures "
+        "for the board to have to answer it.",
+    ),
+    EntryKind(
         "appeal.filed",
         "Someone appealed a decision (for example the board's answer to a "
         "petition, or a moderation action).",
