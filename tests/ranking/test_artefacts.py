@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import skops.io as sio
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
@@ -23,10 +23,12 @@ from ranking.artefacts import (
     FitResult,
     arrays_dump,
     arrays_load,
+    sha256_hex,
     sklearn_dump,
     sklearn_load,
     training_data_sha256,
 )
+from ranking.db_triggers import artefact_trigger_remove
 from ranking.incivility import incivility_corpus_load, incivility_fit, incivility_scores
 from ranking.models import ModelArtefact
 from ranking.selectors import (
@@ -70,6 +72,15 @@ def empty_model_cache() -> Iterator[None]:
     model_cache_clear()
     yield
     model_cache_clear()
+
+
+@pytest.fixture
+def tampering_allowed(db: Any) -> None:
+    """Lift the immutability trigger to simulate someone who can drop it.
+
+    The DROP runs inside the test's transaction, so it is rolled back with it.
+    """
+    artefact_trigger_remove(connection)
 
 
 def _npz_result(seed: int) -> FitResult:
@@ -246,7 +257,33 @@ def test_activating_the_active_version_logs_nothing(result: FitResult) -> None:
 
 
 @pytest.mark.django_db
-def test_a_tampered_blob_is_neither_activated_nor_loaded(result: FitResult) -> None:
+def test_database_refuses_changing_a_stored_artefact(result: FitResult) -> None:
+    artefact = model_artefact_create(name="incivility", result=result)
+    rows = ModelArtefact.objects.filter(pk=artefact.pk)
+    other_blob = sio.dumps(StandardScaler().fit(np.ones((3, 2))))
+    for change in (
+        {"blob": other_blob},
+        {"metrics": {"held_out": {"roc_auc": 0.99}}},
+        {"training_data_sha256": "0" * 64},
+        {"version": 7},
+    ):
+        with pytest.raises(IntegrityError, match="immutable"), transaction.atomic():
+            rows.update(**change)
+    artefact.parameters = {"C": 1.0}
+    with pytest.raises(IntegrityError, match="immutable"), transaction.atomic():
+        artefact.save()
+    # Activation fields stay writable; saving unchanged values is no change.
+    rows.update(activated_by="system:test")
+    fresh = ModelArtefact.objects.get(pk=artefact.pk)
+    fresh.save()
+    assert fresh.metrics == {"held_out": {"roc_auc": 0.95}}
+    assert sha256_hex(bytes(fresh.blob)) == artefact.blob_sha256
+
+
+@pytest.mark.django_db
+def test_a_tampered_blob_is_neither_activated_nor_loaded(
+    result: FitResult, tampering_allowed: None
+) -> None:
     artefact = model_artefact_create(name="incivility", result=result)
     # Someone edits the row behind the services' back.
     tampered = sio.dumps(StandardScaler().fit(np.ones((3, 2))))

@@ -11,6 +11,7 @@ from asgiref.sync import async_to_sync
 from asgiref.testing import ApplicationCommunicator
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.db import connection
 from django.utils import timezone
 from sklearn.pipeline import Pipeline
 
@@ -22,6 +23,7 @@ from ranking.artefacts import (
     training_data_sha256,
 )
 from ranking.consumers import RankingWorkerConsumer
+from ranking.db_triggers import artefact_trigger_remove
 from ranking.incivility import incivility_corpus_load, incivility_fit, incivility_refit
 from ranking.models import ModelArtefact, PostSignals
 from ranking.selectors import model_cache_clear, post_signals_for
@@ -80,6 +82,15 @@ def empty_model_cache() -> Iterator[None]:
 def empty_ranking_channel() -> None:
     """Drop messages a previous run left in the layer (Redis keeps them a minute)."""
     async_to_sync(get_channel_layer().flush)()
+
+
+@pytest.fixture
+def tampering_allowed(db: Any) -> None:
+    """Lift the immutability trigger to simulate someone who can drop it.
+
+    The DROP runs inside the test's transaction, so it is rolled back with it.
+    """
+    artefact_trigger_remove(connection)
 
 
 def _receive(count: int) -> list[dict[str, Any]]:
@@ -257,6 +268,7 @@ def test_ensure_computes_missing_and_survives_a_broken_model(
     base_result: FitResult,
     posts: list[Post],
     caplog: pytest.LogCaptureFixture,
+    tampering_allowed: None,
 ) -> None:
     artefact = activate(base_result)
     stored = post_signals_ensure(post_ids=_ids(posts[:2]))
@@ -275,6 +287,7 @@ def test_enqueue_failure_is_logged_not_raised(
     settings: Any,
     django_capture_on_commit_callbacks: Any,
     caplog: pytest.LogCaptureFixture,
+    tampering_allowed: None,
 ) -> None:
     settings.RUN_BACKGROUND_INLINE = True
     # A stored blob that no longer matches its hash makes computing fail.
