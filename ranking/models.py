@@ -1,9 +1,10 @@
 """Models of the ranking app: versioned model artefacts and per-post signals.
 
 A `ModelArtefact` is immutable once stored: the services create it and only
-ever flip its activation fields. Its blob's SHA-256 is checked again before
-every activation and every load, so a row edited behind the services' back
-is refused rather than served.
+ever flip its activation fields, and a database trigger (ranking/db_triggers.py)
+refuses any other change. Its blob's SHA-256 is checked again before every
+activation and every load, so a row altered by someone able to drop the
+trigger is refused rather than served.
 """
 
 from __future__ import annotations

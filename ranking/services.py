@@ -63,8 +63,9 @@ def model_artefact_create(*, name: str, result: FitResult) -> ModelArtefact:
 
     The blob must deserialise under the trusted-type rules before it is
     stored, so nothing is kept that the ranker could not load. Artefacts are
-    immutable: there is deliberately no service that changes a stored blob,
-    parameters or metrics; a changed model is a new version.
+    immutable: no service changes a stored blob, parameters or metrics, and the
+    database refuses it too (ranking/db_triggers.py); a changed model is a new
+    version.
     """
     errors: dict[str, str] = {}
     if not _NAME_RE.match(name or ""):
