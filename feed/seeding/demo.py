@@ -288,12 +288,8 @@ def demo_load(plan: DemoPlan) -> DemoSummary:
         _board_seat(users=[users[i] for i in plan.board])
         post_ids = [p.id for p in posts]
         transaction.on_commit(lambda: _signals_enqueue(post_ids))
-    logins = [(users[0].username, CAMP_LABELS[plan.personas[0].stance])]
-    logins += [
-        (users[i].username, CAMP_LABELS[plan.personas[i].stance])
-        for i in (1,)
-        if i < len(users)
-    ]
+    # The first two accounts belong to one camp each (see stance_for_index).
+    logins = [(users[i].username, CAMP_LABELS[plan.personas[i].stance]) for i in (0, 1)]
     logins += [(users[i].username, "moderator") for i in plan.moderators[:1]]
     logins += [(users[i].username, "board member") for i in plan.board[:1]]
     return DemoSummary(
