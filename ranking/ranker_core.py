@@ -230,15 +230,28 @@ def rank(
     authors = [c.author_id for c in candidates]
     placed, forced, unmet = _rerank(order.tolist(), authors, cross, plan, limit)
 
+    rows = np.array(placed, dtype=np.int64)
     mids = np.array([signal_midpoint(name) for name in names])
-    lifts = (mat[:, : len(names)] - mids) * w
+    lifts = (mat[rows, : len(names)] - mids) * w
+    # Only the strongest lifts become reasons: pick them for all items at once
+    # (a stable sort over name-ordered columns breaks ties by name).
+    top_cols = np.argsort(-np.abs(lifts), axis=1, kind="stable")[:, :explain_top]
+    top_lifts = np.take_along_axis(lifts, top_cols, axis=1).tolist()
+    top_cols_l = top_cols.tolist()
+    contrib_rows = contrib[rows].tolist()
+    scores = score[rows].tolist()
+    demoted_rows = demoted[rows].tolist()
     items: list[RankedItem] = []
     for pos, idx in enumerate(placed):
         c = candidates[idx]
-        dem = tuple(
-            Demotion("demote", sig, float(mat[idx, col[sig]]), above, art)
-            for sig, above, art in plan.demote_rules
-            if mat[idx, col[sig]] > above
+        dem = (
+            tuple(
+                Demotion("demote", sig, float(mat[idx, col[sig]]), above, art)
+                for sig, above, art in plan.demote_rules
+                if mat[idx, col[sig]] > above
+            )
+            if demoted_rows[pos]
+            else ()
         )
         placement: tuple[Reason, ...] = ()
         if idx in forced and plan.cross_share is not None:
@@ -258,13 +271,14 @@ def rank(
                 author_id=c.author_id,
                 created_at=c.created_at,
                 position=pos,
-                score=float(score[idx]),
-                contributions={
-                    name: float(contrib[idx, k]) for k, name in enumerate(names)
-                },
+                score=scores[pos],
+                contributions=dict(zip(names, contrib_rows[pos], strict=True)),
                 demotions=dem,
                 reasons=reasons_for(
-                    {name: float(lifts[idx, k]) for k, name in enumerate(names)},
+                    {
+                        names[k]: lift
+                        for k, lift in zip(top_cols_l[pos], top_lifts[pos], strict=True)
+                    },
                     plan.articles,
                     dem,
                     placement,
