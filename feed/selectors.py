@@ -94,10 +94,13 @@ def hidden_author_ids(*, viewer: User | None, include_muted: bool) -> list[int]:
     """Accounts whose posts the viewer must not see (blocks both ways) or asked not to (mutes)."""
     if viewer is None or not viewer.is_authenticated:
         return []
-    ids = set(Block.objects.filter(blocker=viewer).values_list("blocked_id", flat=True))
-    ids |= set(Block.objects.filter(blocked=viewer).values_list("blocker_id", flat=True))
+    # One UNION query instead of three: this runs on every feed page.
+    hidden = Block.objects.filter(blocker=viewer).values_list("blocked_id", flat=True).union(
+        Block.objects.filter(blocked=viewer).values_list("blocker_id", flat=True)
+    )
     if include_muted:
-        ids |= set(Mute.objects.filter(muter=viewer).values_list("muted_id", flat=True))
+        hidden = hidden.union(Mute.objects.filter(muter=viewer).values_list("muted_id", flat=True))
+    ids = set(hidden)
     return sorted(ids)
 
 
