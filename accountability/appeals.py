@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
-from charter.selectors import board_member_is, policy_active
+from charter.selectors import NoActiveCharter, board_member_is, policy_active
 from feed.models import Notification
 
 from .casework_models import (
@@ -67,7 +67,10 @@ def appeal_file(
             "petition against it instead."
         )
     now = now or clock_now()
-    days = int(policy_active(at=now)["petitions"]["appeal_days"])
+    try:
+        days = int(policy_active(at=now)["petitions"]["appeal_days"])
+    except NoActiveCharter as exc:
+        raise ValidationError(str(exc)) from None
     try:
         with transaction.atomic():
             appeal = Appeal.objects.create(

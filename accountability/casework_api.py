@@ -7,13 +7,27 @@ exception handler turns into 400 / 403 / 404; a signature burst is a 429.
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.exceptions import ValidationError
 from django.http import Http404
-from rest_framework.permissions import AllowAny
+from rest_framework import status
+from rest_framework.exceptions import Throttled
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .casework_models import DecisionRecord
+from . import appeals as appeal_ops
+from . import moderation, reports
+from . import petitions as petition_ops
+from .casework_models import (
+    Appeal,
+    DecisionRecord,
+    Petition,
+    PetitionStatus,
+    PetitionTarget,
+)
 from .decisions import decision_get, decision_replay, decision_statement
 
 
@@ -49,3 +63,225 @@ class DecisionReplayApi(APIView):
                 "recomputed": result.recomputed,
             }
         )
+
+
+# --- appeals, petitions, moderation, reports --------------------------------
+
+
+def _appeal_json(appeal: Appeal) -> dict[str, Any]:
+    return {
+        "id": appeal.pk,
+        "decision": appeal.decision_record.public_id,
+        "status": appeal.status,
+        "statement": appeal.statement,
+        "filed_at": appeal.filed_at.isoformat(),
+        "deadline_at": appeal.deadline_at.isoformat(),
+        "answered_at": appeal.answered_at.isoformat() if appeal.answered_at else None,
+        "answer_reasons": appeal.answer_reasons or None,
+        "override_entry": appeal.override.ledger_index if appeal.override else None,
+    }
+
+
+def _petition_json(petition: Petition) -> dict[str, Any]:
+    def iso(value: Any) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "id": petition.pk,
+        "title": petition.title,
+        "text": petition.text,
+        "target": petition.target,
+        "decision": petition.decision_record.public_id
+        if petition.decision_record
+        else None,
+        "post": petition.post_id,
+        "article": petition.article or None,
+        "status": petition.status,
+        "overdue": petition_ops.petition_is_overdue(petition),
+        "signature_count": petition.signature_count,
+        "threshold": petition.threshold,
+        "charter_version": petition.charter_version,
+        "created_at": iso(petition.created_at),
+        "signing_closes_at": iso(petition.signing_closes_at),
+        "threshold_reached_at": iso(petition.threshold_reached_at),
+        "deadline_at": iso(petition.deadline_at),
+        "answered_at": iso(petition.answered_at),
+        "outcome": petition.outcome or None,
+        "answer_reasons": petition.answer_reasons or None,
+        "amendment": petition.amendment_id,
+    }
+
+
+def _petition_or_404(petition_id: int) -> Petition:
+    try:
+        return petition_ops.petition_get(petition_id=petition_id)
+    except Petition.DoesNotExist:
+        raise Http404(f"There is no petition #{petition_id}.") from None
+
+
+def _optional_int(raw: Any, field: str) -> int | None:
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise ValidationError({field: [f"Give {field} as a whole number."]}) from None
+
+
+class AppealFileApi(APIView):
+    """The post's author appeals a decision (no co-signers needed)."""
+
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request: Request, public_id: str) -> Response:
+        try:
+            appeal = appeal_ops.appeal_file(
+                appellant=request.user,
+                public_id=public_id,
+                statement=request.data.get("statement"),
+            )
+        except DecisionRecord.DoesNotExist:
+            raise Http404(f"There is no decision record {public_id}.") from None
+        return Response(_appeal_json(appeal), status=status.HTTP_201_CREATED)
+
+
+class AppealDetailApi(APIView):
+    permission_classes = [AllowAny]
+
+    def get(self, request: Request, appeal_id: int) -> Response:
+        return Response(_appeal_json(appeal_ops.appeal_get(appeal_id=appeal_id)))
+
+
+class AppealAnswerApi(APIView):
+    """A sitting board member upholds or overturns an appeal, with reasons."""
+
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request: Request, appeal_id: int) -> Response:
+        appeal = appeal_ops.appeal_answer(
+            board_member=request.user,
+            appeal_id=appeal_id,
+            outcome=str(request.data.get("outcome", "")),
+            reasons=request.data.get("reasons"),
+        )
+        return Response(_appeal_json(appeal))
+
+
+class PetitionListApi(APIView):
+    """GET: petitions (filters ?status= incl. 'overdue', ?target=); POST: file one."""
+
+    def get_permissions(self) -> list[Any]:
+        return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
+
+    def get(self, request: Request) -> Response:
+        petition_ops.petitions_refresh()
+        status_filter = request.query_params.get("status") or None
+        target = request.query_params.get("target") or None
+        if status_filter not in (None, "overdue", *PetitionStatus.values):
+            raise ValidationError(
+                {"status": ["Filter by 'overdue' or one of the petition states."]}
+            )
+        if target not in (None, *PetitionTarget.values):
+            raise ValidationError({"target": ["Filter by decision, post or article."]})
+        rows = petition_ops.petitions_list(status=status_filter, target=target)[:200]
+        return Response(
+            {
+                "breaches": petition_ops.petition_breach_count(),
+                "results": [_petition_json(p) for p in rows],
+            }
+        )
+
+    def post(self, request: Request) -> Response:
+        data = request.data
+        petition = petition_ops.petition_file(
+            author=request.user,
+            target=str(data.get("target", "")),
+            title=data.get("title"),
+            text=data.get("text"),
+            decision_id=data.get("decision"),
+            post_id=_optional_int(data.get("post"), "post"),
+            article=data.get("article"),
+        )
+        return Response(_petition_json(petition), status=status.HTTP_201_CREATED)
+
+
+class PetitionDetailApi(APIView):
+    permission_classes = [AllowAny]
+
+    def get(self, request: Request, petition_id: int) -> Response:
+        petition_ops.petitions_refresh(petition_ids=[petition_id])
+        return Response(_petition_json(_petition_or_404(petition_id)))
+
+
+class PetitionSignApi(APIView):
+    """Co-sign: 201 once; 400 when signed already or closed; 429 on a burst."""
+
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request: Request, petition_id: int) -> Response:
+        try:
+            petition = petition_ops.petition_sign(
+                signer=request.user, petition_id=petition_id
+            )
+        except Petition.DoesNotExist:
+            raise Http404(f"There is no petition #{petition_id}.") from None
+        except petition_ops.SignatureRateLimited as exc:
+            raise Throttled(wait=exc.retry_after, detail=str(exc)) from None
+        return Response(
+            {"signature_count": petition.signature_count, "status": petition.status},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class PetitionAnswerApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request: Request, petition_id: int) -> Response:
+        try:
+            petition = petition_ops.petition_answer(
+                board_member=request.user,
+                petition_id=petition_id,
+                outcome=str(request.data.get("outcome", "")),
+                reasons=request.data.get("reasons"),
+                amendment_id=_optional_int(request.data.get("amendment"), "amendment"),
+            )
+        except Petition.DoesNotExist:
+            raise Http404(f"There is no petition #{petition_id}.") from None
+        return Response(_petition_json(petition))
+
+
+class ModerationDecideApi(APIView):
+    """A moderator upholds (demote/label under an article) or dismisses a report."""
+
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request: Request, report_id: int) -> Response:
+        action = moderation.moderation_decide(
+            moderator=request.user,
+            report_id=report_id,
+            outcome=str(request.data.get("outcome", "")),
+            article=str(request.data.get("article", "") or ""),
+            reasons=request.data.get("reasons"),
+        )
+        return Response(
+            {
+                "outcome": action.outcome,
+                "article": action.article or None,
+                "decision": action.decision_record.public_id
+                if action.decision_record
+                else None,
+                "ledger_index": action.ledger_index,
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class ReportDailyApi(APIView):
+    """Daily transparency aggregates (?days=N, default 30)."""
+
+    permission_classes = [AllowAny]
+
+    def get(self, request: Request) -> Response:
+        first, last = reports.report_range(days=request.query_params.get("days"))
+        rows = reports.report_daily(first=first, last=last)
+        return Response({"totals": reports.report_totals(rows), "days": rows})

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from charter.models import CharterArticle
-from charter.selectors import charter_active, policy_active_record
+from charter.selectors import NoActiveCharter, charter_active, policy_active_record
 from feed.models import Report
 
 from .casework_models import (
@@ -64,7 +64,10 @@ def moderation_decide(
     now = now or clock_now()
     upheld = outcome != ModerationOutcome.DISMISS
     article = str(article or "").strip()
-    version, policy_sha, _ = policy_active_record(at=now)
+    try:
+        version, policy_sha, _ = policy_active_record(at=now)
+    except NoActiveCharter as exc:
+        raise ValidationError(str(exc)) from None
     if (
         upheld
         and not CharterArticle.objects.filter(

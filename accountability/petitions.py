@@ -25,7 +25,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 
 from charter.models import Amendment, CharterArticle
-from charter.selectors import board_member_is, charter_active, policy_active_record
+from charter.selectors import (
+    NoActiveCharter,
+    board_member_is,
+    charter_active,
+    policy_active_record,
+)
 from feed.models import Notification, Post
 
 from .casework_models import (
@@ -156,7 +161,10 @@ def petition_file(
     clean_text = _clean_text(
         text, field="text", low=1, high=PETITION_TEXT_MAX, what="what you ask for"
     )
-    version, _, policy = policy_active_record(at=now)
+    try:
+        version, _, policy = policy_active_record(at=now)
+    except NoActiveCharter as exc:
+        raise ValidationError(str(exc)) from None
     record = post = None
     clean_article = ""
     if target == PetitionTarget.DECISION:

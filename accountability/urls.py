@@ -1,6 +1,6 @@
 """Public transparency pages and downloads (mounted at /transparency/)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -14,4 +14,6 @@ urlpatterns = [
     path("proof/inclusion", views.inclusion, name="inclusion"),
     path("proof/consistency", views.consistency, name="consistency"),
     path("verify.py", views.verifier_download, name="verifier"),
+    # Decisions, appeals, petitions, moderation, reports (casework_urls).
+    path("", include("accountability.casework_urls")),
 ]

@@ -1,0 +1,50 @@
+"""The live petition count over /ws/petitions/<id>/ (public, after commit)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from accountability.petitions import petition_file, petition_sign
+from charter_social.asgi import application
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def test_watchers_get_the_count_on_connect_and_after_each_signature(
+    active_charter: Any, make_user: Any
+) -> None:
+    author = await database_sync_to_async(make_user)()
+    signer = await database_sync_to_async(make_user)()
+    petition = await database_sync_to_async(petition_file)(
+        author=author,
+        target="article",
+        article="1",
+        title="Live count petition",
+        text="t",
+    )
+    communicator = WebsocketCommunicator(application, f"/ws/petitions/{petition.pk}/")
+    connected, _ = await communicator.connect()
+    assert connected
+    first = await communicator.receive_json_from(timeout=5)
+    assert first == {
+        "event": "count",
+        "petition_id": petition.pk,
+        "count": 1,
+        "status": "open",
+    }
+    await database_sync_to_async(petition_sign)(signer=signer, petition_id=petition.pk)
+    update = await communicator.receive_json_from(timeout=5)
+    assert update["count"] == 2
+    await communicator.disconnect()
+
+
+async def test_unknown_petition_closes_with_4404(active_charter: Any) -> None:
+    communicator = WebsocketCommunicator(application, "/ws/petitions/424242/")
+    connected, _ = await communicator.connect()
+    assert connected
+    closed = await communicator.receive_output(timeout=5)
+    assert closed == {"type": "websocket.close", "code": 4404}
