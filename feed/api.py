@@ -23,13 +23,23 @@ from drf_spectacular.utils import (
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
+
+from charter_social.ratelimit import (
+    CacheRateThrottle,
+    FollowThrottle,
+    PostThrottle,
+    RatingThrottle,
+    client_address,
+    lockout_message,
+    login_failed,
+    login_lockout_check,
+)
 
 from . import selectors, services
 from .models import Post, User
@@ -142,35 +152,32 @@ class FeedAPIView(APIView):
         }
 
 
-class SignInThrottle(SimpleRateThrottle):
-    """Slows password guessing: attempts per client address and username."""
+class SignInThrottle(CacheRateThrottle):
+    """Slows password guessing: attempts per client address and username.
+
+    Counted in the shared cache with the sign-in page (same scope); while the
+    cache is down a per-process counter keeps it (charter_social.ratelimit).
+    """
 
     scope = "sign_in"
-    rate = "10/min"
+    methods = frozenset({"POST"})
 
-    def get_cache_key(self, request: Request, view: APIView) -> str | None:
+    def ident(self, request: Request) -> str:
         data = request.data if isinstance(request.data, dict) else {}
         username = str(data.get("username", ""))[:150].lower()
         # The socket address, not X-Forwarded-For: a guesser could rotate that
         # header freely. Behind a proxy this becomes a per-username limit.
-        address = request.META.get("REMOTE_ADDR", "")
-        return self.cache_format % {
-            "scope": self.scope,
-            "ident": f"{address}:{username}",
-        }
+        return f"{client_address(request)}:{username}"
 
 
-class SignupThrottle(SimpleRateThrottle):
+class SignupThrottle(CacheRateThrottle):
     """Limits account creation per client address; bulk sign-up feeds spam."""
 
     scope = "signup"
-    rate = "30/hour"
+    methods = frozenset({"POST"})
 
-    def get_cache_key(self, request: Request, view: APIView) -> str | None:
-        return self.cache_format % {
-            "scope": self.scope,
-            "ident": self.get_ident(request),
-        }
+    def ident(self, request: Request) -> str:
+        return client_address(request)
 
 
 # Auth and the signed-in account -------------------------------------------------------
@@ -206,10 +213,15 @@ class TokenView(FeedAPIView):
     )
     def post(self, request: Request) -> Response:
         data = self.parse(TokenRequestSerializer, request)
+        address = client_address(request)
+        locked_for = login_lockout_check(username=data["username"], address=address)
+        if locked_for is not None:
+            raise Throttled(wait=locked_for, detail=lockout_message(locked_for))
         user = authenticate(
             request._request, username=data["username"], password=data["password"]
         )
         if user is None:
+            login_failed(username=data["username"], address=address)
             # One message for an unknown account and a wrong password, so the
             # endpoint cannot be used to find out which usernames exist.
             raise DjangoValidationError(
@@ -398,11 +410,13 @@ class NotificationsReadView(FeedAPIView):
 
 
 class PostListView(FeedAPIView):
+    throttle_classes = [PostThrottle]
+
     @extend_schema(
         operation_id="posts_create",
         summary="Publish a post, or a reply when parent_id is given",
         request=PostCreateSerializer,
-        responses={201: PostSerializer, **_errors(400, 401, 403, 404)},
+        responses={201: PostSerializer, **_errors(400, 401, 403, 404, 429)},
     )
     def post(self, request: Request) -> Response:
         data = self.parse(PostCreateSerializer, request)
@@ -452,11 +466,13 @@ class ThreadView(FeedAPIView):
 
 
 class LikeView(FeedAPIView):
+    throttle_classes = [RatingThrottle]
+
     @extend_schema(
         operation_id="posts_like",
         summary="Like a post",
         request=None,
-        responses={201: PostSerializer, **_errors(400, 401, 404)},
+        responses={201: PostSerializer, **_errors(400, 401, 404, 429)},
     )
     def post(self, request: Request, post_id: int) -> Response:
         services.like_create(user=self.me(request), post_id=post_id)
@@ -473,11 +489,13 @@ class LikeView(FeedAPIView):
 
 
 class RatingView(FeedAPIView):
+    throttle_classes = [RatingThrottle]
+
     @extend_schema(
         operation_id="posts_rate",
         summary="Rate a post helpful or unhelpful (rating again changes it)",
         request=RatingSerializer,
-        responses={200: PostSerializer, **_errors(400, 401, 404)},
+        responses={200: PostSerializer, **_errors(400, 401, 404, 429)},
     )
     def put(self, request: Request, post_id: int) -> Response:
         data = self.parse(RatingSerializer, request)
@@ -600,11 +618,13 @@ class RelationView(FeedAPIView):
 
 
 class FollowView(RelationView):
+    throttle_classes = [FollowThrottle]
+
     @extend_schema(
         operation_id="users_follow",
         summary="Follow an account",
         request=None,
-        responses={201: RelationshipSerializer, **_errors(400, 401, 403, 404)},
+        responses={201: RelationshipSerializer, **_errors(400, 401, 403, 404, 429)},
     )
     def post(self, request: Request, username: str) -> Response:
         other = self.target(username)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
@@ -14,6 +15,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from charter_social import ratelimit
 from feed import selectors, services
 
 from . import feeds
@@ -29,15 +31,50 @@ from .http import account_of
 
 
 class LoginView(auth_views.LoginView):
+    """Sign in, with the API's attempt limit and the shared lockout.
+
+    A locked-out attempt never reaches the password check, and an unknown
+    username counts as a failure exactly like a wrong password, so neither the
+    message nor the lockout tells whether an account exists.
+    """
+
     template_name = "frontend/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        username = str(request.POST.get("username", ""))[:150]
+        address = ratelimit.client_address(request)
+        attempt = ratelimit.hit("sign_in", f"{address}:{username.lower()}")
+        locked_for = (
+            attempt.retry_after
+            if not attempt.allowed
+            else ratelimit.login_lockout_check(username=username, address=address)
+        )
+        if locked_for is not None:
+            form = self.get_form()
+            form.errors.clear()
+            form.add_error(None, ratelimit.lockout_message(locked_for))
+            response = self.render_to_response(self.get_context_data(form=form))
+            response.status_code = 429
+            response["Retry-After"] = str(locked_for)
+            return response
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        if form.data.get("username") and form.data.get("password"):
+            ratelimit.login_failed(
+                username=str(form.data["username"])[:150],
+                address=ratelimit.client_address(self.request),
+            )
+        return super().form_invalid(form)
 
 
 logout_view = auth_views.LogoutView.as_view()
 
 
 @require_http_methods(["GET", "POST"])
+@ratelimit.rate_limited("signup", ident=ratelimit.client_address)
 def signup(request: HttpRequest) -> HttpResponse:
     """Create an account and sign in."""
     if request.user.is_authenticated:

@@ -20,6 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_htmx.http import reswap, retarget
 
+from charter_social.ratelimit import rate_limited
 from feed import selectors, services
 from feed.models import Post, User
 
@@ -52,6 +53,7 @@ def _item_for(viewer: User, post: Post) -> feeds.FeedItem:
 
 @login_required
 @require_POST
+@rate_limited("post")
 def compose(request: HtmxHttpRequest) -> HttpResponse:
     """Publish a post or a reply; htmx gets the new post's item and a fresh form."""
     form = ComposeForm(request.POST)
@@ -118,6 +120,7 @@ REACTIONS: dict[str, Callable[..., object]] = {
 
 @login_required
 @require_POST
+@rate_limited("rate")
 def react(request: HtmxHttpRequest, post_id: int) -> HttpResponse:
     """Like, unlike, rate or withdraw a rating. htmx gets the post's new action bar."""
     viewer = _user(request)
@@ -242,6 +245,7 @@ RELATIONSHIPS: dict[str, tuple[Callable[..., object], str]] = {
 
 @login_required
 @require_POST
+@rate_limited("follow")
 def relationship(request: HtmxHttpRequest, username: str, action: str) -> HttpResponse:
     """Follow, unfollow, mute, unmute, block or unblock an account."""
     viewer = _user(request)

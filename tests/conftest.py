@@ -23,6 +23,19 @@ CHROMIUM_FLAGS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> Iterator[None]:
+    """Rate-limit and lockout counters live in the shared cache (Redis under CI),
+    which outlives a test's database rollback; each test starts at zero."""
+    from django.core.cache import cache
+
+    from charter_social.ratelimit import local_counter
+
+    cache.clear()
+    local_counter.clear()
+    yield
+
+
 @pytest.fixture
 def make_user(db: Any) -> Any:
     """Create a citizen account; the password is always 'correct-horse-42'."""
