@@ -26,5 +26,6 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     path("transparency/", include("accountability.urls")),
     path("charter/", include("charter.urls")),
+    path("ranking/", include("ranking.urls")),
     path("", include("frontend.urls")),
 ]

@@ -1,8 +1,8 @@
 """Feed reads the pages need beyond feed.selectors, and the home-feed seam.
 
-`home_feed_for` is the one place the home page asks for its items: the ranking
-service replaces the chronological timeline here, and nothing else in the
-frontend has to change.
+`home_feed_for` is the one place the home page asks for its items: it serves
+the feed the viewer chose (charter-ranked by default, chronological, or tuned)
+through ranking.feed.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from django.db.models import Q
 from feed import selectors
 from feed.models import Post, User
 from feed.selectors import Cursor, Page
+from ranking.feed import FeedPage, feed_for
 
 # The "new posts" banner never claims more than this; "99+" reads fine.
 NEW_COUNT_CAP = 99
@@ -27,23 +28,43 @@ class FeedItem:
     post: Post
     liked: bool
     rating: int | None
+    # Why the ranked feed placed it here (ranking.feed.Explanation); None in
+    # chronological timelines.
+    explanation: Any = None
+    # The viewer's "show more / less like this" on it (True / False / None).
+    feedback: bool | None = None
 
 
-def home_feed_for(viewer: User, cursor: str | None) -> Page:
-    """The signed-in home feed. The ranking service plugs in here later."""
-    return selectors.timeline_home(viewer=viewer, cursor=cursor)
+def home_feed_for(
+    viewer: User, cursor: str | None, mode: str | None = None
+) -> FeedPage:
+    """The signed-in home feed in the viewer's chosen mode (ranked by default).
+
+    Raises ValidationError for a broken cursor or an unknown mode.
+    """
+    return feed_for(viewer=viewer, mode=mode, cursor=cursor)
 
 
 def feed_items(
-    posts: list[Post], reactions: dict[int, dict[str, Any]]
+    posts: list[Post],
+    reactions: dict[int, dict[str, Any]],
+    explanations: dict[int, Any] | None = None,
+    feedback: dict[int, bool] | None = None,
 ) -> list[FeedItem]:
-    """Pair posts with the viewer's reactions so templates need no dict lookups."""
+    """Pair posts with the viewer's reactions (and, in the ranked feed, the
+    explanation and feedback) so templates need no dict lookups."""
+    explanations = explanations or {}
+    feedback = feedback or {}
     items = []
     for post in posts:
         mine = reactions.get(post.id, {})
         items.append(
             FeedItem(
-                post=post, liked=bool(mine.get("liked")), rating=mine.get("rating")
+                post=post,
+                liked=bool(mine.get("liked")),
+                rating=mine.get("rating"),
+                explanation=explanations.get(post.id),
+                feedback=feedback.get(post.id),
             )
         )
     return items

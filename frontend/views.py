@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from feed import selectors
+from ranking.views import feed_controls
 
 from . import feeds
 from .forms import ComposeForm, SearchForm, add_service_errors, error_messages
@@ -30,7 +31,12 @@ def _timeline_response(
     the live banner (`?partial=1`)."""
     context = {
         **context,
-        "items": feeds.feed_items(page.items, page.viewer_reactions),
+        "items": feeds.feed_items(
+            page.items,
+            page.viewer_reactions,
+            getattr(page, "explanations", None),
+            context.get("feedback"),  # type: ignore[arg-type]
+        ),
         "next_cursor": page.next_cursor,
     }
     if request.GET.get("partial"):
@@ -69,6 +75,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "live_marker": feeds.top_marker(page) if cursor is None else "",
         "is_first_page": cursor is None,
     }
+    if viewer is not None:
+        # The feed-mode controls, explanations and caught-up marker (ranking).
+        context.update(feed_controls(viewer=viewer, page=page))
     response = _timeline_response(request, "frontend/home.html", page, context)
     if viewer is not None and cursor is None:
         # live.js polls for posts newer than this after reloading the list.

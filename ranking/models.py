@@ -133,3 +133,68 @@ class PostSignals(models.Model):
             "consensus": self.consensus_version,
         }
         return {name: version for name, version in found.items() if version is not None}
+
+
+class FeedMode(models.TextChoices):
+    RANKED = "ranked", "Ranked by the charter"
+    CHRONOLOGICAL = "chronological", "Newest first (no profiling)"
+    TUNED = "tuned", "Ranked by the charter, tuned by me"
+
+
+class FeedPreference(models.Model):
+    """Which feed a person chose, and their slider settings for the tuned feed.
+
+    Multipliers are validated against the charter's `user_controls` when set
+    and clamped again at ranking time, because a later charter may narrow the
+    bounds.
+    """
+
+    user = models.OneToOneField(
+        "feed.User",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="feed_preference",
+    )
+    mode = models.CharField(
+        max_length=20, choices=FeedMode.choices, default=FeedMode.RANKED
+    )
+    # {"bridging": 1.5, ...}: only signals the charter lets people tune.
+    multipliers = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(mode__in=["ranked", "chronological", "tuned"]),
+                name="feedpref_mode_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"feed preference of user {self.user_id}: {self.mode}"
+
+
+class ItemFeedback(models.Model):
+    """A person's explicit "show more / less like this" on one post (affinity)."""
+
+    user = models.ForeignKey(
+        "feed.User", on_delete=models.CASCADE, related_name="item_feedback"
+    )
+    post = models.ForeignKey(
+        "feed.Post", on_delete=models.CASCADE, related_name="viewer_feedback"
+    )
+    # True: show more like this; False: show less like this.
+    more = models.BooleanField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "post"], name="feedback_once"),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-updated_at"], name="feedback_user_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id}: {'more' if self.more else 'less'} like post {self.post_id}"

@@ -192,12 +192,17 @@ def rank(
     user_multipliers: Mapping[str, float] | None = None,
     limit: int | None = None,
     explain_top: int = 3,
+    overrides: Mapping[int, str] | None = None,
 ) -> RankResult:
     """Rank ``candidates`` under ``policy``; return the first ``limit`` items.
 
     ``limit=None`` ranks every candidate. Raises ValueError for a policy that
     names an unknown signal or constraint (policies are validated on adoption;
     this is the last line of defence, not the user-facing check).
+
+    ``overrides`` maps item ids to a by-hand decision (accountability's
+    ItemOverride): "restore" lifts every demotion rule from the item, "demote"
+    demotes it whatever its signals say (rule "override").
     """
     plan = _plan(policy, user_multipliers)
     ids = [c.item_id for c in candidates]
@@ -220,6 +225,15 @@ def rank(
     demoted = np.zeros(n, dtype=bool)
     for sig, above, _ in plan.demote_rules:
         demoted |= mat[:, col[sig]] > above
+    forced_down: set[int] = set()
+    if overrides:
+        for k, item_id in enumerate(ids):
+            effect = overrides.get(item_id)
+            if effect == "restore":
+                demoted[k] = False
+            elif effect == "demote":
+                demoted[k] = True
+                forced_down.add(k)
     ts = np.array([c.created_at.timestamp() for c in candidates])
     order = np.lexsort((-np.array(ids, dtype=np.int64), -ts, -score, demoted))
     cross = (
@@ -250,7 +264,7 @@ def rank(
                 for sig, above, art in plan.demote_rules
                 if mat[idx, col[sig]] > above
             )
-            if demoted_rows[pos]
+            if demoted_rows[pos] and idx not in forced_down
             else ()
         )
         placement: tuple[Reason, ...] = ()
@@ -263,6 +277,17 @@ def rank(
                     article=plan.cross_share[1],
                     lift=0.0,
                     kind="placement",
+                ),
+            )
+        if idx in forced_down:
+            placement = placement + (
+                Reason(
+                    signal="",
+                    text="moved down by a recorded decision of the moderators "
+                    "or the board",
+                    article="",
+                    lift=0.0,
+                    kind="override",
                 ),
             )
         items.append(

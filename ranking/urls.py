@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+"""Page URLs of the ranking app (namespace "ranking"), mounted under /ranking/."""
+
+from django.urls import path
+
+from . import views
 
 app_name = "ranking"
-urlpatterns: list = []
+urlpatterns = [
+    path("feed/preferences/", views.preferences_update, name="preferences"),
+    path("posts/<int:post_id>/feedback/", views.feedback_update, name="feedback"),
+]
