@@ -11,7 +11,9 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from rest_framework import status
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
 from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -31,6 +33,42 @@ from .casework_models import (
 from .decisions import decision_get, decision_replay, decision_statement
 
 
+class AppealFileIn(serializers.Serializer):
+    statement = serializers.CharField(help_text="Why the decision is wrong.")
+
+
+class AnswerIn(serializers.Serializer):
+    outcome = serializers.CharField(
+        help_text="Appeals: upheld | overturned. Petitions: upheld | overturned | "
+        "amendment."
+    )
+    reasons = serializers.CharField(help_text="Published with the answer.")
+    amendment = serializers.IntegerField(
+        required=False, help_text="The amendment proposed (outcome 'amendment')."
+    )
+
+
+class PetitionFileIn(serializers.Serializer):
+    target = serializers.ChoiceField(choices=PetitionTarget.choices)
+    title = serializers.CharField()
+    text = serializers.CharField()
+    decision = serializers.CharField(required=False, help_text="DR-… (decision).")
+    post = serializers.IntegerField(required=False, help_text="Post id (post).")
+    article = serializers.CharField(required=False, help_text="Article (article).")
+
+
+class ModerationIn(serializers.Serializer):
+    outcome = serializers.CharField(help_text="demote | label | dismiss")
+    article = serializers.CharField(
+        required=False, help_text="Charter article (to uphold)."
+    )
+    reasons = serializers.CharField(help_text="Published in the moderation log.")
+
+
+OBJECT = OpenApiTypes.OBJECT
+DAYS = OpenApiParameter("days", int, description="Days ending today (default 30).")
+
+
 def _record_or_404(public_id: str) -> DecisionRecord:
     try:
         return decision_get(public_id=public_id)
@@ -43,6 +81,11 @@ class DecisionDetailApi(APIView):
 
     permission_classes = [AllowAny]
 
+    @extend_schema(
+        responses=OBJECT,
+        operation_id="decision_statement",
+        summary="A statement of reasons (DSA field names)",
+    )
     def get(self, request: Request, public_id: str) -> Response:
         return Response(decision_statement(_record_or_404(public_id)))
 
@@ -52,6 +95,11 @@ class DecisionReplayApi(APIView):
 
     permission_classes = [AllowAny]
 
+    @extend_schema(
+        responses=OBJECT,
+        operation_id="decision_replay",
+        summary="Replay a decision with the ranker's code",
+    )
     def get(self, request: Request, public_id: str) -> Response:
         record = _record_or_404(public_id)
         result = decision_replay(record=record)
@@ -133,6 +181,12 @@ class AppealFileApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(
+        request=AppealFileIn,
+        responses={201: OBJECT},
+        operation_id="appeal_file",
+        summary="Appeal a decision on your post",
+    )
     def post(self, request: Request, public_id: str) -> Response:
         try:
             appeal = appeal_ops.appeal_file(
@@ -148,6 +202,11 @@ class AppealFileApi(APIView):
 class AppealDetailApi(APIView):
     permission_classes = [AllowAny]
 
+    @extend_schema(
+        responses=OBJECT,
+        operation_id="appeal_detail",
+        summary="An appeal and its answer",
+    )
     def get(self, request: Request, appeal_id: int) -> Response:
         return Response(_appeal_json(appeal_ops.appeal_get(appeal_id=appeal_id)))
 
@@ -157,6 +216,12 @@ class AppealAnswerApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(
+        request=AnswerIn,
+        responses=OBJECT,
+        operation_id="appeal_answer",
+        summary="Answer an appeal (board members)",
+    )
     def post(self, request: Request, appeal_id: int) -> Response:
         appeal = appeal_ops.appeal_answer(
             board_member=request.user,
@@ -173,6 +238,15 @@ class PetitionListApi(APIView):
     def get_permissions(self) -> list[Any]:
         return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, description="A state, or 'overdue'."),
+            OpenApiParameter("target", str, description="decision | post | article"),
+        ],
+        responses=OBJECT,
+        operation_id="petitions_list",
+        summary="Petitions with the board's breach count",
+    )
     def get(self, request: Request) -> Response:
         petition_ops.petitions_refresh()
         status_filter = request.query_params.get("status") or None
@@ -191,6 +265,12 @@ class PetitionListApi(APIView):
             }
         )
 
+    @extend_schema(
+        request=PetitionFileIn,
+        responses={201: OBJECT},
+        operation_id="petition_file",
+        summary="File a petition",
+    )
     def post(self, request: Request) -> Response:
         data = request.data
         petition = petition_ops.petition_file(
@@ -208,6 +288,9 @@ class PetitionListApi(APIView):
 class PetitionDetailApi(APIView):
     permission_classes = [AllowAny]
 
+    @extend_schema(
+        responses=OBJECT, operation_id="petition_detail", summary="One petition"
+    )
     def get(self, request: Request, petition_id: int) -> Response:
         petition_ops.petitions_refresh(petition_ids=[petition_id])
         return Response(_petition_json(_petition_or_404(petition_id)))
@@ -218,6 +301,12 @@ class PetitionSignApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(
+        request=None,
+        responses={201: OBJECT},
+        operation_id="petition_sign",
+        summary="Co-sign a petition (429 on a burst)",
+    )
     def post(self, request: Request, petition_id: int) -> Response:
         try:
             petition = petition_ops.petition_sign(
@@ -236,6 +325,12 @@ class PetitionSignApi(APIView):
 class PetitionAnswerApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(
+        request=AnswerIn,
+        responses=OBJECT,
+        operation_id="petition_answer",
+        summary="Answer a petition (board members)",
+    )
     def post(self, request: Request, petition_id: int) -> Response:
         try:
             petition = petition_ops.petition_answer(
@@ -255,6 +350,12 @@ class ModerationDecideApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(
+        request=ModerationIn,
+        responses={201: OBJECT},
+        operation_id="moderation_decide",
+        summary="Uphold or dismiss a report (moderators)",
+    )
     def post(self, request: Request, report_id: int) -> Response:
         action = moderation.moderation_decide(
             moderator=request.user,
@@ -281,6 +382,12 @@ class ReportDailyApi(APIView):
 
     permission_classes = [AllowAny]
 
+    @extend_schema(
+        parameters=[DAYS],
+        responses=OBJECT,
+        operation_id="transparency_report_daily",
+        summary="Daily transparency aggregates",
+    )
     def get(self, request: Request) -> Response:
         first, last = reports.report_range(days=request.query_params.get("days"))
         rows = reports.report_daily(first=first, last=last)

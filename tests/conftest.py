@@ -84,6 +84,14 @@ def _use_test_database() -> None:
     elif not str(db["NAME"]).startswith("test_"):
         db["NAME"] = "test_" + str(db["NAME"])
     connections.close_all()
+    # A fork keeps asgiref's single-thread executor but not its worker thread:
+    # once any earlier test used database_sync_to_async in this process, every
+    # consumer's database call in the fork would wait for ever. Start afresh.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from asgiref.sync import SyncToAsync
+
+    SyncToAsync.single_thread_executor = ThreadPoolExecutor(max_workers=1)
 
 
 @pytest.fixture

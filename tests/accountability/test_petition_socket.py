@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from channels import DEFAULT_CHANNEL_LAYER
 from channels.db import database_sync_to_async
+from channels.layers import channel_layers, get_channel_layer
 from channels.testing import WebsocketCommunicator
 
 from accountability.petitions import petition_file, petition_sign
 from charter_social.asgi import application
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+async def fresh_channel_layer() -> AsyncIterator[None]:
+    """Empty the layer afterwards: a later live server forks this process and
+    would inherit groups whose queues belong to this test's event loop."""
+    yield
+    layer = get_channel_layer()
+    if hasattr(layer, "flush"):
+        await layer.flush()
+    # Drop the instance too: its queues are bound to this test's event loop.
+    channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
 
 
 async def test_watchers_get_the_count_on_connect_and_after_each_signature(
