@@ -137,6 +137,13 @@ class _Token:
     offset: int
 
 
+def artefacts_active() -> list[ModelArtefact]:
+    """The active model artefacts (without blobs), by name."""
+    return list(
+        ModelArtefact.objects.filter(is_active=True).defer("blob").order_by("name")
+    )
+
+
 def models_active() -> ActiveModels:
     """Versions and hashes of the active models, in one query (blobs not read)."""
     rows = list(ModelArtefact.objects.filter(is_active=True).defer("blob"))
