@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .kinds import ENTRY_KINDS
-from .models import LedgerEntry, LedgerNode, node_key
+from .models import NODE_POSITION_BITS, LedgerEntry, LedgerNode, node_key
 from .tree import compact_range
 from .verify import canonical_json, leaf_hash, node_hash
 
@@ -107,45 +107,120 @@ def _validate(
 # unique to this purpose; the ASCII of "ledger").
 LEDGER_LOCK_KEY = 0x6C6564676572
 
+_ENTRY_TABLE = LedgerEntry._meta.db_table
+_NODE_TABLE = LedgerNode._meta.db_table
 
-def _lock_and_size() -> int:
-    """Take the append lock until the end of the transaction; return the log size.
+# The log's size and its frontier (the complete subtrees whose fold is the
+# root) in one round trip. For a size n the frontier holds, for every set bit
+# k of n, the node at level k and position (n >> k) - 1: one primary-key probe
+# per set bit. No rows means an empty log; a NULL key, a missing subtree.
+_PG_SIZE_AND_FRONTIER = f"""
+SELECT s.n, f.key, f.hash
+FROM (SELECT COALESCE(MAX("index") + 1, 0) AS n FROM {_ENTRY_TABLE}) AS s
+CROSS JOIN generate_series(0, 62) AS k
+LEFT JOIN {_NODE_TABLE} AS f
+    ON f.key = (k::bigint << {NODE_POSITION_BITS}) | ((s.n >> k) - 1)
+WHERE (s.n >> k) & 1 = 1
+"""
+
+
+def _lock_size_and_frontier() -> tuple[int, list[tuple[int, bytes]]]:
+    """Take the append lock; return the log size and (level, hash) of its frontier.
+
+    The frontier is listed highest level first; heights strictly fall, so a
+    new leaf merges with the trailing equal ones.
 
     On PostgreSQL a transaction-scoped advisory lock serialises appends (it
-    writes no row, so it leaves nothing to vacuum); READ COMMITTED takes a new
-    snapshot per statement, so the size read after the lock includes every
-    append committed before it. SQLite serialises writers by itself
-    (transactions begin IMMEDIATE). The unique index on `index` backs both.
+    writes no row, so it leaves nothing to vacuum). READ COMMITTED takes a new
+    snapshot per statement, so the read must be a statement after the lock's
+    for it to see every append committed before the lock was granted; both go
+    in one round trip as two statements of one simple query. SQLite
+    serialises writers by itself (transactions begin IMMEDIATE) and reads in
+    two queries (it has no generate_series). The unique index on `index` and
+    the nodes' primary key back both.
     """
+    stored: dict[int, bytes] = {}
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LEDGER_LOCK_KEY])
-    last = (
-        LedgerEntry.objects.order_by("-index").values_list("index", flat=True).first()
-    )
-    return 0 if last is None else int(last) + 1
-
-
-def _frontier(size: int) -> list[tuple[int, int, bytes]]:
-    """(level, position, hash) of the complete subtrees of the tree, left to right.
-
-    Heights strictly fall, so a new leaf merges with the trailing equal ones.
-    """
-    ids = compact_range(size)
-    if not ids:
-        return []
-    stored = {
-        (node.level, node.position): bytes(node.hash)
-        for node in LedgerNode.objects.filter(
-            key__in=[node_key(level, pos) for level, pos in ids]
+            # No parameters, so psycopg may send both statements at once.
+            cursor.execute(
+                f"SELECT pg_advisory_xact_lock({LEDGER_LOCK_KEY});"
+                + _PG_SIZE_AND_FRONTIER
+            )
+            cursor.nextset()
+            rows = cursor.fetchall()
+        size = int(rows[0][0]) if rows else 0
+        stored = {int(key): bytes(value) for _, key, value in rows if key is not None}
+    else:
+        last = (
+            LedgerEntry.objects.order_by("-index")
+            .values_list("index", flat=True)
+            .first()
         )
-    }
+        size = 0 if last is None else int(last) + 1
+        if size:
+            stored = {
+                int(key): bytes(value)
+                for key, value in LedgerNode.objects.filter(
+                    key__in=[node_key(level, pos) for level, pos in compact_range(size)]
+                ).values_list("key", "hash")
+            }
+    ids = compact_range(size)
     if len(stored) != len(ids):
         raise RuntimeError(
             f"the ledger's stored subtrees for size {size} are incomplete; "
             "run manage.py verify_ledger"
         )
-    return [(level, pos, stored[(level, pos)]) for level, pos in ids]
+    return size, [(level, stored[node_key(level, pos)]) for level, pos in ids]
+
+
+def _insert(entry: LedgerEntry, nodes: list[tuple[int, int, bytes]]) -> None:
+    """Insert the entry and its new subtrees (level, position, hash), setting entry.pk.
+
+    PostgreSQL does it in one statement (the node insert rides in a
+    data-modifying CTE, which always runs to completion); elsewhere the ORM
+    inserts them in two.
+    """
+    if connection.vendor != "postgresql":
+        entry.save(force_insert=True)
+        LedgerNode.objects.bulk_create(
+            [
+                LedgerNode(key=node_key(lvl, pos), level=lvl, position=pos, hash=value)
+                for lvl, pos, value in nodes
+            ]
+        )
+        return
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(nodes))
+    params: list[Any] = [
+        item
+        for lvl, pos, value in nodes
+        for item in (node_key(lvl, pos), lvl, pos, value)
+    ]
+    params += [
+        entry.index,
+        entry.created_at,
+        entry.kind,
+        entry.actor,
+        entry.subject,
+        entry.article,
+        canonical_json(entry.payload).decode("utf-8"),
+        entry.body,
+        entry.leaf_hash,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH nodes AS (INSERT INTO {_NODE_TABLE} (key, level, position, hash) "
+            f"VALUES {values}) "
+            f'INSERT INTO {_ENTRY_TABLE} ("index", created_at, kind, actor, subject, '
+            "article, payload, body, leaf_hash) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s) RETURNING id",
+            params,
+        )
+        row = cursor.fetchone()
+    assert row is not None  # RETURNING always yields the inserted row
+    entry.pk = row[0]
+    entry._state.adding = False
+    entry._state.db = connection.alias
 
 
 def ledger_append(
@@ -163,8 +238,10 @@ def ledger_append(
     appends are serialised by an advisory lock (PostgreSQL) or by
     SQLite's single writer, so indices stay contiguous from 0. The lock is
     held until the caller's transaction ends, so call this as late as possible
-    in it. Costs a fixed
-    handful of queries whatever the size of the log.
+    in it. On PostgreSQL an append costs two round trips inside its
+    transaction whatever the size of the log: the lock with a read of the size
+    and frontier, then one INSERT of the entry and its new subtrees (hashed
+    here, in Python).
 
     Raises ValidationError when the kind is not in accountability.kinds, the
     actor or subject is empty, or the payload is not a JSON object.
@@ -172,9 +249,11 @@ def ledger_append(
     payload = _validate(
         kind=kind, actor=actor, subject=subject, payload=payload, article=article
     )
-    with transaction.atomic():
-        index = _lock_and_size()
-        frontier = _frontier(index)
+    # No savepoint inside a caller's transaction: an append that fails leaves
+    # that transaction to be rolled back whole (the change and its entry commit
+    # together or not at all), and saves two statements per append.
+    with transaction.atomic(savepoint=False):
+        index, frontier = _lock_size_and_frontier()
         created_at = timezone.now()
         body = canonical_json(
             entry_document(
@@ -188,23 +267,15 @@ def ledger_append(
             )
         )
         leaf = leaf_hash(body)
-        new_nodes = [
-            LedgerNode(key=node_key(0, index), level=0, position=index, hash=leaf)
-        ]
+        # The leaf, then every subtree it completes by merging with the
+        # trailing frontier nodes of equal height.
+        new_nodes = [(0, index, leaf)]
         level, position, value = 0, index, leaf
         while frontier and frontier[-1][0] == level:
-            _, _, left = frontier.pop()
+            _, left = frontier.pop()
             level, position, value = level + 1, position >> 1, node_hash(left, value)
-            new_nodes.append(
-                LedgerNode(
-                    key=node_key(level, position),
-                    level=level,
-                    position=position,
-                    hash=value,
-                )
-            )
-
-        entry = LedgerEntry.objects.create(
+            new_nodes.append((level, position, value))
+        entry = LedgerEntry(
             index=index,
             created_at=created_at,
             kind=kind,
@@ -215,5 +286,5 @@ def ledger_append(
             body=body.decode("utf-8"),
             leaf_hash=leaf,
         )
-        LedgerNode.objects.bulk_create(new_nodes)
+        _insert(entry, new_nodes)
     return entry

@@ -83,6 +83,15 @@ def _use_test_database() -> None:
         db["NAME"] = test_name
     elif not str(db["NAME"]).startswith("test_"):
         db["NAME"] = "test_" + str(db["NAME"])
+    # The sockets inherited through fork belong to the test process: closing
+    # them here would end its session, and an inherited connection pool would
+    # hand the same backend to both processes. Forget them and start afresh.
+    for conn in connections.all(initialized_only=True):
+        conn.connection = None
+    if db["ENGINE"].endswith("postgresql"):
+        from django.db.backends.postgresql.base import DatabaseWrapper
+
+        DatabaseWrapper._connection_pools.clear()
     connections.close_all()
     # A fork keeps asgiref's single-thread executor but not its worker thread:
     # once any earlier test used database_sync_to_async in this process, every
