@@ -8,6 +8,7 @@ ValidationError with a message that is shown back on the page.
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +28,8 @@ from .models import Amendment, AmendmentStatus, CharterVersion, VoteChoice
 from .plain import policy_plain_by_article
 from .policy import POLICY_SCHEMA, policy_canonical_bytes
 from .text import charter_text_render
+
+logger = logging.getLogger(__name__)
 
 
 def _version_or_404(number: int) -> CharterVersion:
@@ -302,8 +305,28 @@ def amendment_detail(request: HttpRequest, amendment_id: int) -> HttpResponse:
             and amendment.voting_closes_at is not None
             and now < amendment.voting_closes_at,
             "adopted_version": getattr(amendment, "adopted_version", None),
+            # Before a vote: how the proposed policy would change real feeds.
+            "impact": _impact_preview(amendment),
         },
     )
+
+
+def _impact_preview(amendment: Amendment) -> dict[str, Any] | None:
+    """The ranking's impact preview for an open amendment (None once closed, or
+    when it cannot be computed: the page must render regardless)."""
+    if amendment.is_closed:
+        return None
+    from ranking.feed import impact_preview_for
+
+    try:
+        return impact_preview_for(
+            amendment_id=amendment.pk,
+            proposed_policy=amendment.policy,
+            proposed_sha=amendment.policy_sha256,
+        )
+    except Exception:
+        logger.exception("impact preview of amendment %s failed", amendment.pk)
+        return {"error": True}
 
 
 def _back(amendment_id: int) -> HttpResponse:
