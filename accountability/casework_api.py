@@ -167,6 +167,13 @@ def _petition_or_404(petition_id: int) -> Petition:
         raise Http404(f"There is no petition #{petition_id}.") from None
 
 
+def _body(request: Request) -> dict[str, Any]:
+    """The JSON object a write expects; a list or scalar body is a 400, not a 500."""
+    if not isinstance(request.data, dict):
+        raise ValidationError("Send a JSON object with the fields described.")
+    return dict(request.data.items())
+
+
 def _optional_int(raw: Any, field: str) -> int | None:
     if raw in (None, ""):
         return None
@@ -188,11 +195,12 @@ class AppealFileApi(APIView):
         summary="Appeal a decision on your post",
     )
     def post(self, request: Request, public_id: str) -> Response:
+        data = _body(request)
         try:
             appeal = appeal_ops.appeal_file(
                 appellant=request.user,
                 public_id=public_id,
-                statement=request.data.get("statement"),
+                statement=data.get("statement"),
             )
         except DecisionRecord.DoesNotExist:
             raise Http404(f"There is no decision record {public_id}.") from None
@@ -223,11 +231,12 @@ class AppealAnswerApi(APIView):
         summary="Answer an appeal (board members)",
     )
     def post(self, request: Request, appeal_id: int) -> Response:
+        data = _body(request)
         appeal = appeal_ops.appeal_answer(
             board_member=request.user,
             appeal_id=appeal_id,
-            outcome=str(request.data.get("outcome", "")),
-            reasons=request.data.get("reasons"),
+            outcome=str(data.get("outcome", "")),
+            reasons=data.get("reasons"),
         )
         return Response(_appeal_json(appeal))
 
@@ -272,7 +281,7 @@ class PetitionListApi(APIView):
         summary="File a petition",
     )
     def post(self, request: Request) -> Response:
-        data = request.data
+        data = _body(request)
         petition = petition_ops.petition_file(
             author=request.user,
             target=str(data.get("target", "")),
@@ -332,13 +341,14 @@ class PetitionAnswerApi(APIView):
         summary="Answer a petition (board members)",
     )
     def post(self, request: Request, petition_id: int) -> Response:
+        data = _body(request)
         try:
             petition = petition_ops.petition_answer(
                 board_member=request.user,
                 petition_id=petition_id,
-                outcome=str(request.data.get("outcome", "")),
-                reasons=request.data.get("reasons"),
-                amendment_id=_optional_int(request.data.get("amendment"), "amendment"),
+                outcome=str(data.get("outcome", "")),
+                reasons=data.get("reasons"),
+                amendment_id=_optional_int(data.get("amendment"), "amendment"),
             )
         except Petition.DoesNotExist:
             raise Http404(f"There is no petition #{petition_id}.") from None
@@ -357,12 +367,13 @@ class ModerationDecideApi(APIView):
         summary="Uphold or dismiss a report (moderators)",
     )
     def post(self, request: Request, report_id: int) -> Response:
+        data = _body(request)
         action = moderation.moderation_decide(
             moderator=request.user,
             report_id=report_id,
-            outcome=str(request.data.get("outcome", "")),
-            article=str(request.data.get("article", "") or ""),
-            reasons=request.data.get("reasons"),
+            outcome=str(data.get("outcome", "")),
+            article=str(data.get("article", "") or ""),
+            reasons=data.get("reasons"),
         )
         return Response(
             {

@@ -109,7 +109,9 @@ def my_decisions(request: HttpRequest) -> HttpResponse:
         "accountability/appeals/mine.html",
         {
             "records": appeal_ops.decisions_of_author(user=request.user),
-            "petitions": petition_ops.petitions_list().filter(author=request.user),
+            "petitions": petition_ops.petitions_list().filter(
+                author_id=request.user.pk
+            ),
             "now": clock_now(),
         },
     )

@@ -393,7 +393,11 @@ def petition_answer(
             )
         amendment = None
         if outcome == PetitionOutcome.AMENDMENT:
-            amendment = Amendment.objects.filter(pk=amendment_id).first()
+            amendment = (
+                Amendment.objects.filter(pk=amendment_id).first()
+                if amendment_id is not None
+                else None
+            )
             if amendment is None:
                 raise ValidationError(
                     {"amendment": [f"There is no amendment #{amendment_id} to link."]}

@@ -358,7 +358,7 @@ def chart_svg(*, rows: list[dict[str, Any]], metric: str) -> str:
     from matplotlib.figure import Figure
 
     title = CHART_METRICS[metric]
-    days = [date.fromisoformat(r["day"]) for r in rows]
+    days = np.array([r["day"] for r in rows], dtype="datetime64[D]")
     values = [np.nan if r[metric] is None else float(r[metric]) for r in rows]
     fig = Figure(figsize=(7.0, 2.6))
     ax = fig.add_subplot()

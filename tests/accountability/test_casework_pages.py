@@ -268,3 +268,11 @@ def test_petitions_expire_command_logs_once(
         "1 petition(s) changed state",
         "0 petition(s) changed state",
     ]
+
+
+def test_a_json_body_that_is_not_an_object_is_a_400(
+    active_charter: Any, make_user: Any
+) -> None:
+    response = _api(make_user()).post("/api/petitions/", [1, 2], format="json")
+    assert response.status_code == 400
+    assert "JSON object" in response.json()["detail"]

@@ -10,6 +10,7 @@ from channels import DEFAULT_CHANNEL_LAYER
 from channels.db import database_sync_to_async
 from channels.layers import channel_layers, get_channel_layer
 from channels.testing import WebsocketCommunicator
+from django.db import connections
 
 from accountability.petitions import petition_file, petition_sign
 from charter_social.asgi import application
@@ -27,6 +28,9 @@ async def fresh_channel_layer() -> AsyncIterator[None]:
         await layer.flush()
     # Drop the instance too: its queues are bound to this test's event loop.
     channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
+    # The consumer's thread holds a connection that would block dropping the
+    # test database.
+    await database_sync_to_async(connections.close_all)()
 
 
 async def test_watchers_get_the_count_on_connect_and_after_each_signature(
