@@ -109,6 +109,10 @@ class FeedPage(Page):
     model_versions: dict[str, int] = field(default_factory=dict)
     # Human-readable notes about the whole page (e.g. no charter in force).
     notes: list[str] = field(default_factory=list)
+    # The policy in force (None without a charter) and the viewer's stored
+    # multipliers, for the page's feed controls.
+    policy: dict[str, Any] | None = None
+    multipliers: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -533,25 +537,30 @@ def feed_for(
         if mode in (None, "")
         else feed_mode_for(viewer=viewer, mode=mode)
     )
-    if chosen == FeedMode.CHRONOLOGICAL:
-        return chronological_feed_for(viewer=viewer, cursor=cursor)
+    stored = dict(pref.multipliers or {})
     try:
-        record = policy_active_record(at=now)
+        record: tuple[int, str, dict[str, Any]] | None = policy_active_record(at=now)
     except NoActiveCharter:
+        record = None
+    if chosen == FeedMode.CHRONOLOGICAL or record is None:
         page = chronological_feed_for(viewer=viewer, cursor=cursor)
-        page.notes.append(
-            "No charter is in force yet, so your feed is shown newest first."
+        if record is None and chosen != FeedMode.CHRONOLOGICAL:
+            page.notes.append(
+                "No charter is in force yet, so your feed is shown newest first."
+            )
+    else:
+        page = ranked_feed_for(
+            viewer=viewer,
+            mode=chosen,
+            cursor=cursor,
+            policy_record=record,
+            multipliers=stored if chosen == FeedMode.TUNED else {},
+            now=now,
         )
-        return page
-    multipliers = dict(pref.multipliers or {}) if chosen == FeedMode.TUNED else {}
-    return ranked_feed_for(
-        viewer=viewer,
-        mode=chosen,
-        cursor=cursor,
-        policy_record=record,
-        multipliers=multipliers,
-        now=now,
-    )
+    # For the page's controls, so they cost no further queries.
+    page.policy = record[2] if record else None
+    page.multipliers = stored
+    return page
 
 
 def chronological_feed_for(*, viewer: User, cursor: str | None) -> FeedPage:

@@ -17,12 +17,11 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from charter.selectors import NoActiveCharter, policy_active
+from charter.selectors import NoActiveCharter
 from feed.models import User
 from feed.selectors import Page
 from ranking.models import FeedMode
 from ranking.preferences import (
-    feed_preference_get,
     feed_preference_set,
     item_feedback_clear,
     item_feedback_on,
@@ -35,12 +34,8 @@ from ranking.registry import SIGNALS
 
 def feed_controls(*, viewer: User, page: Page) -> dict[str, Any]:
     """Template context of the home page's feed controls for this page."""
-    pref = feed_preference_get(user=viewer)
-    try:
-        policy = policy_active()
-    except NoActiveCharter:
-        policy = {}
-    stored = multipliers_clamp(dict(pref.multipliers or {}), policy)
+    policy = getattr(page, "policy", None) or {}
+    stored = multipliers_clamp(getattr(page, "multipliers", None) or {}, policy)
     sliders = [
         {
             "signal": name,
@@ -51,7 +46,7 @@ def feed_controls(*, viewer: User, page: Page) -> dict[str, Any]:
         }
         for name, (lo, hi) in sorted(user_controls_bounds(policy).items())
     ]
-    mode = getattr(page, "mode", pref.mode)
+    mode = getattr(page, "mode", FeedMode.CHRONOLOGICAL)
     ranked = mode != FeedMode.CHRONOLOGICAL
     return {
         "feed_mode": mode,

@@ -426,3 +426,20 @@ def test_queries_per_page_are_fixed(
     # The second page skips the demotion-record check (done on the first).
     with django_assert_num_queries(14):
         ranked.feed_for(viewer=world.viewer, cursor=first.next_cursor, now=world.now)
+
+
+@pytest.mark.django_db
+def test_follow_priority_moves_an_author_up_and_likes_do_not(world: World) -> None:
+    from feed.services import follow_priority_set, like_create
+
+    target = world.posts["f7_5"].id
+    before = all_pages(world.viewer, now=world.now)
+    like_create(user=world.viewer, post_id=world.posts["f4_5"].id)
+    cache.clear()
+    assert all_pages(world.viewer, now=world.now) == before
+    follow_priority_set(
+        follower=world.viewer, followee_id=world.friends[7].id, priority=2
+    )
+    cache.clear()
+    after = all_pages(world.viewer, now=world.now)
+    assert after.index(target) < before.index(target)
