@@ -11,6 +11,7 @@ import os
 import secrets
 from typing import Any
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
@@ -42,6 +43,11 @@ class Command(BaseCommand):
             type=float,
             default=1.0,
             help="Multiply the number of users, posts and replies (default 1.0).",
+        )
+        parser.add_argument(
+            "--no-fit",
+            action="store_true",
+            help="Skip fitting and activating the ranking models afterwards.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -78,6 +84,10 @@ class Command(BaseCommand):
         )
         self.stdout.write(self.style.SUCCESS(f"Demo logins: {logins}"))
         self.stdout.write(f"Every demo account uses the password {DEMO_PASSWORD}.")
+        if has_charter and not options["no_fit"]:
+            # So the first home page is ranked: fit, store and activate the
+            # models (logged in the ledger) and write every post's signals.
+            call_command("fit_models", stdout=self.stdout, stderr=self.stderr)
         if admin_note:
             self.stdout.write(admin_note)
 
