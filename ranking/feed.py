@@ -70,8 +70,8 @@ logger = logging.getLogger(__name__)
 HOME_WINDOW = timedelta(days=14)
 HOME_CAP = 1500
 # Posts from outside the viewer's circle with a bridging score of at least
-# (about the top quartile of the demo society's scores)
-# OUTSIDE_MIN_BRIDGING (the best OUTSIDE_CAP of the window).
+# OUTSIDE_MIN_BRIDGING (about the top quartile of the demo society's scores),
+# the best OUTSIDE_CAP of the window.
 OUTSIDE_CAP = 200
 OUTSIDE_MIN_BRIDGING = 0.3
 # Posts without an incivility score scored on the request path per page; the
