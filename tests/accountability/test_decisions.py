@@ -175,3 +175,15 @@ def test_ensure_for_a_missing_post_raises(active_charter: Any) -> None:
             policy_sha256="x",
             model_versions={},
         )
+
+
+def test_recorded_decision_costs_one_query_and_overrides_one(
+    demoted: Any, make_record: Any, django_assert_num_queries: Any
+) -> None:
+    post, record = demoted
+    with django_assert_num_queries(1):
+        assert make_record(post).pk == record.pk
+    with django_assert_num_queries(1):
+        overrides_active_for(post_ids=[post.pk, post.pk + 1])
+    with django_assert_num_queries(0):
+        assert overrides_active_for(post_ids=[]) == {}
