@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib.auth import authenticate, update_session_auth_hash
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -94,6 +95,14 @@ PAGE_PARAMETERS = [
         f"(default {selectors.DEFAULT_PAGE_SIZE}).",
     ),
 ]
+
+
+# An account that holds a public office (a board term, casework it answered)
+# is referenced by the public record, which must not lose its actors.
+ACCOUNT_ON_RECORD = (
+    "This account is part of the public record (for example a board term), so "
+    "it can't be deleted here. Ask an administrator to end the role first."
+)
 
 
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
@@ -326,7 +335,10 @@ class MeView(FeedAPIView):
     )
     def delete(self, request: Request) -> Response:
         data = self.parse(PasswordConfirmSerializer, request)
-        services.account_delete(user=self.me(request), password=data["password"])
+        try:
+            services.account_delete(user=self.me(request), password=data["password"])
+        except ProtectedError as exc:
+            raise DjangoValidationError(ACCOUNT_ON_RECORD) from exc
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

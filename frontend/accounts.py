@@ -10,6 +10,7 @@ from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import ProtectedError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from charter_social import ratelimit
 from feed import selectors, services
+from feed.api import ACCOUNT_ON_RECORD
 
 from . import feeds
 from .forms import (
@@ -186,6 +188,8 @@ def settings_delete(request: HttpRequest) -> HttpResponse:
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
+        except ProtectedError:
+            form.add_error(None, ACCOUNT_ON_RECORD)
         else:
             logout(request)
             messages.success(

@@ -1,0 +1,112 @@
+"""Security headers on pages, the API and errors, and a production settings check."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from charter_social.middleware import CONTENT_SECURITY_POLICY
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _directives(policy: str) -> dict[str, str]:
+    parts = (p.strip() for p in policy.split(";") if p.strip())
+    return {p.split()[0]: p for p in parts}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/login/",
+        "/signup/",
+        "/charter/",
+        "/transparency/",
+        "/api/timelines/public/",
+        "/no-such-page/",
+        "/api/posts/999999/",
+    ],
+)
+def test_every_response_carries_the_security_headers(path: str) -> None:
+    response = Client().get(path)
+    assert response["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert "camera=()" in response["Permissions-Policy"]
+
+
+def test_content_security_policy_allows_no_inline_script_or_foreign_origin() -> None:
+    directives = _directives(CONTENT_SECURITY_POLICY)
+    assert directives["script-src"] == "script-src 'self'"
+    assert directives["default-src"] == "default-src 'self'"
+    assert directives["frame-ancestors"] == "frame-ancestors 'none'"
+    assert directives["object-src"] == "object-src 'none'"
+    assert "http" not in CONTENT_SECURITY_POLICY  # no CDN or other origin
+
+
+def test_pages_carry_no_inline_script(make_user: Any) -> None:
+    """script-src 'self' would block inline code; none may be relied on."""
+    client = Client()
+    client.force_login(make_user("alice"))
+    for path in ("/", "/public/", "/settings/", "/charter/"):
+        html = client.get(path).content.decode()
+        for chunk in html.split("<script")[1:]:
+            tag = chunk.split(">", 1)[0]
+            assert "src=" in tag or 'type="application/json"' in tag, (path, tag)
+
+
+def test_session_and_csrf_cookies_are_http_only_and_same_site(make_user: Any) -> None:
+    make_user("alice")
+    client = Client(enforce_csrf_checks=False)
+    response = client.post(
+        "/login/", {"username": "alice", "password": "correct-horse-42"}
+    )
+    cookie = response.cookies["sessionid"]
+    assert cookie["httponly"]
+    assert cookie["samesite"].lower() == "lax"
+
+
+def test_forms_refuse_a_post_without_the_csrf_token(make_user: Any) -> None:
+    alice = make_user("alice")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    assert client.post("/posts/", {"body": "forged"}).status_code == 403
+
+
+def test_check_deploy_is_clean_under_production_settings(tmp_path: Path) -> None:
+    # Production settings with nothing of the test run: no test database, no
+    # DJANGO_ALLOW_ASYNC_UNSAFE (which settings_test sets for the test process).
+    inherited = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
+    env = {
+        **inherited,
+        "DJANGO_SETTINGS_MODULE": "charter_social.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": "x" * 20
+        + "-not-a-real-key-but-long-and-random-enough-0123456789",
+        "CHARTER_VAR_DIR": str(tmp_path),
+        "ALLOWED_HOSTS": "charter.example",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
