@@ -443,3 +443,31 @@ def test_follow_priority_moves_an_author_up_and_likes_do_not(world: World) -> No
     cache.clear()
     after = all_pages(world.viewer, now=world.now)
     assert after.index(target) < before.index(target)
+
+
+@pytest.mark.django_db
+def test_missing_incivility_is_computed_on_render(world: World) -> None:
+    """With an incivility model active, a post without signals is scored on the
+    request path (post_signals_ensure) instead of crashing or staying blank."""
+    from ranking.artefacts import FORMAT_SKOPS, sklearn_dump
+    from ranking.incivility import incivility_fit
+    from ranking.models import PostSignals
+
+    texts = ["you idiot", "shut up moron", "thanks for sharing", "lovely garden"] * 3
+    model = incivility_fit(texts=texts, labels=[1, 1, 0, 0] * 3)
+    artefact = model_artefact_create(
+        name="incivility",
+        result=FitResult(
+            blob=sklearn_dump(model),
+            format=FORMAT_SKOPS,
+            training_data_sha256=training_data_sha256(["tiny"]),
+        ),
+    )
+    model_activate(artefact=artefact, actor="test")
+    fresh = make_post(
+        world.friends[2], "thanks, lovely", world.now - timedelta(seconds=9)
+    )
+    explanations = all_explanations(world.viewer, world.now)
+    stored = PostSignals.objects.get(post_id=fresh.id)
+    assert stored.incivility is not None and stored.incivility_version == 1
+    assert not any("incivility" in n for n in explanations[fresh.id].notes)
