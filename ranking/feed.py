@@ -396,9 +396,7 @@ def _cursor_decode(raw: str, *, viewer_id: int, mode: str) -> _Token:
         }
     )
     try:
-        data = signing.loads(
-            raw, salt=CURSOR_SALT, max_age=CURSOR_MAX_AGE.total_seconds()
-        )
+        data = signing.loads(raw, salt=CURSOR_SALT, max_age=CURSOR_MAX_AGE)
         token = _Token(
             mode=str(data["m"]),
             as_of=datetime.fromisoformat(str(data["t"])),

@@ -69,7 +69,7 @@ def test_preview_is_computed_on_real_feeds_with_the_feed_code(
         proposed_policy=amendment.policy,
         proposed_sha=amendment.policy_sha256,
     )
-    assert again["computed_at"] == preview["computed_at"]
+    assert again is not None and again["computed_at"] == preview["computed_at"]
 
 
 def world_policy(board: list[Any]) -> dict[str, Any]:
