@@ -197,4 +197,5 @@ class ItemFeedback(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"user {self.user_id}: {'more' if self.more else 'less'} like post {self.post_id}"
+        wish = "more" if self.more else "less"
+        return f"user {self.user_id}: {wish} like post {self.post_id}"
