@@ -219,6 +219,7 @@ def decision_records_for_posts(
     out: dict[int, list[DecisionRecord]] = {}
     for record in (
         DecisionRecord.objects.filter(post_id__in=post_ids)
+        .select_related("post")
         .prefetch_related("appeals")
         .order_by("-application_date", "-id")
     ):

@@ -227,18 +227,19 @@ def test_my_decisions_lists_the_authors_records(demoted: Any, author: Any) -> No
 
 
 def test_post_decisions_include_renders_the_appeal_link_for_the_author(
-    demoted: Any, author: Any, make_user: Any
+    demoted: Any, author: Any, make_user: Any, django_assert_num_queries: Any
 ) -> None:
     from django.template.loader import render_to_string
 
     from accountability.appeals import decision_records_for_posts
 
     post, record = demoted
-    decisions = decision_records_for_posts(post_ids=[post.pk])[post.pk]
-    html = render_to_string(
-        "accountability/_post_decisions.html",
-        {"post_decisions": decisions, "user": author},
-    )
+    with django_assert_num_queries(2):
+        decisions = decision_records_for_posts(post_ids=[post.pk])[post.pk]
+        html = render_to_string(
+            "accountability/_post_decisions.html",
+            {"post_decisions": decisions, "user": author},
+        )
     assert "data-appeal-link" in html and "Article 1" in html
     other = render_to_string(
         "accountability/_post_decisions.html",
