@@ -109,6 +109,8 @@ class PostSignals(models.Model):
         ]
         indexes = [
             models.Index(fields=["incivility_version"], name="signals_incivility_ver"),
+            # The feed's "from outside your circle" candidates: best bridging first.
+            models.Index(fields=["-bridging"], name="signals_bridging_desc"),
         ]
 
     def __str__(self) -> str:

@@ -421,10 +421,10 @@ def test_queries_per_page_are_fixed(
 ) -> None:
     first = ranked.feed_for(viewer=world.viewer, now=world.now)  # warms the model cache
     cache.clear()
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         ranked.feed_for(viewer=world.viewer, now=world.now)
     # The second page skips the demotion-record check (done on the first).
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         ranked.feed_for(viewer=world.viewer, cursor=first.next_cursor, now=world.now)
 
 
