@@ -21,8 +21,9 @@ class ArticleSerializer(serializers.Serializer):
 
 
 class CharterVersionSummarySerializer(serializers.ModelSerializer):
+    # Null for the founding version, which no amendment produced.
     amendment: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
-        read_only=True
+        read_only=True, allow_null=True
     )
 
     class Meta:

@@ -57,3 +57,26 @@ class DatabaseUnavailableMiddleware:
         return response
 
 
+
+
+class IdOutOfRangeMiddleware:
+    """An id past the database's integer range names nothing: a 404, not a 500.
+
+    `<int:...>` URL converters accept any number of digits; SQLite cannot bind
+    an integer beyond 64 bits and raises OverflowError (PostgreSQL compares it
+    as a numeric and finds no row, which is already a 404).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, OverflowError):
+            return None
+        message = "Nothing has that id."
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": message}, status=404)
+        return HttpResponse(message, status=404, content_type="text/plain; charset=utf-8")

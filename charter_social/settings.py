@@ -111,6 +111,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "charter_social.middleware.SecurityHeadersMiddleware",
     "charter_social.middleware.DatabaseUnavailableMiddleware",
+    "charter_social.middleware.IdOutOfRangeMiddleware",
 ]
 
 ROOT_URLCONF = "charter_social.urls"

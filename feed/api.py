@@ -732,7 +732,12 @@ class SearchView(FeedAPIView):
         responses={
             200: PolymorphicProxySerializer(
                 component_name="SearchResults",
-                serializers=[PostSearchResultsSerializer, UserSearchResultsSerializer],
+                # Keyed by the `type` values the response carries, so the
+                # schema's discriminator mapping names "posts" and "users".
+                serializers={
+                    "posts": PostSearchResultsSerializer,
+                    "users": UserSearchResultsSerializer,
+                },
                 resource_type_field_name="type",
             ),
             **_errors(400),

@@ -110,3 +110,19 @@ def test_check_deploy_is_clean_under_production_settings(tmp_path: Path) -> None
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/posts/12194885587832244224/like/",
+        "/posts/12194885587832244224/",
+        "/api/petitions/99999999999999999999/",
+    ],
+)
+def test_an_id_beyond_64_bits_is_a_404_not_a_500(path: str, make_user: Any) -> None:
+    """Found by the schemathesis run on SQLite (OverflowError binding the id)."""
+    client = Client()
+    client.force_login(make_user("alice"))
+    assert client.get(path).status_code in (404, 405)
+    assert client.delete(path).status_code in (404, 405)
