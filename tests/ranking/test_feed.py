@@ -471,3 +471,33 @@ def test_missing_incivility_is_computed_on_render(world: World) -> None:
     stored = PostSignals.objects.get(post_id=fresh.id)
     assert stored.incivility is not None and stored.incivility_version == 1
     assert not any("incivility" in n for n in explanations[fresh.id].notes)
+
+
+@pytest.mark.django_db
+def test_demote_override_moves_a_clean_post_down_and_says_why(
+    world: World, make_user: Callable[..., User]
+) -> None:
+    target = world.posts["f0_0"].id
+    assert all_pages(world.viewer, now=world.now).index(target) < 30
+    moderator = make_user("mod2", is_moderator=True)
+    override_create(
+        post_id=target,
+        effect="demote",
+        reason="Repeated spam.",
+        decided_by=moderator,
+        article="1",
+    )
+    cache.clear()
+    order = all_pages(world.viewer, now=world.now)
+    assert order.index(target) >= len(order) - 2
+    reasons = all_explanations(world.viewer, world.now)[target].reasons
+    assert any(r["kind"] == "override" for r in reasons)
+
+
+@pytest.mark.django_db
+def test_served_pages_reach_the_transparency_aggregates(world: World) -> None:
+    from accountability.casework_models import FeedExposureDay
+
+    ranked.feed_for(viewer=world.viewer, now=world.now)
+    day = FeedExposureDay.objects.get(day=world.now.date())
+    assert day.pages == 1 and day.items == 30
