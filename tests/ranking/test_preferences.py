@@ -116,3 +116,20 @@ def test_feedback_form_sets_and_clears(world: World, browser: Client) -> None:
 def test_controls_need_sign_in(world: World) -> None:
     response = Client().post("/ranking/feed/preferences/", {"mode": "ranked"})
     assert response.status_code == 302 and "/login" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_load_more_pages_the_ranked_feed_and_a_broken_link_is_400(
+    world: World, browser: Client
+) -> None:
+    import re
+
+    html = browser.get("/").content.decode()
+    match = re.search(r'href="\?cursor=([^"]+)"', html)
+    assert match, "the first ranked page links to the next"
+    first_ids = set(re.findall(r'data-post-id="(\d+)"', html))
+    partial = browser.get(f"/?cursor={match.group(1)}&partial=1").content.decode()
+    assert "<html" not in partial
+    more_ids = set(re.findall(r'data-post-id="(\d+)"', partial))
+    assert len(more_ids) == 21 and not first_ids & more_ids
+    assert browser.get("/?cursor=forged").status_code == 400
