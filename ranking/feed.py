@@ -37,10 +37,10 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import FilteredRelation, Q, QuerySet
 from django.utils import timezone
 
-from accountability.casework_models import DecisionRecord, DecisionSource, ItemOverride
+from accountability.casework_models import DecisionRecord, DecisionSource
 from accountability.decisions import (
     decision_inputs_key,
     decision_record_ensure,
@@ -224,19 +224,19 @@ _COLUMNS = (
     "signals__incivility_version",
     "signals__bridging_version",
     "signals__consensus_version",
-    "override",
+    "ov__effect",
 )
 
 
-def _override_effect() -> Subquery:
-    """The post's active override effect, as accountability's
-    `overrides_active_for` defines it (unrevoked ItemOverride), read in the
-    candidate query itself: one correlated index lookup per row instead of a
-    second query with some 1,700 ids in an IN list."""
-    return Subquery(
-        ItemOverride.objects.filter(post_id=OuterRef("pk"), revoked_at__isnull=True)
-        .order_by("-id")
-        .values("effect")[:1]
+def _with_override(queryset: QuerySet[Post]) -> QuerySet[Post]:
+    """Join each post's active override effect (`ov__effect`), as accountability's
+    `overrides_active_for` defines it (an unrevoked ItemOverride; at most one
+    per post, a database constraint), in the candidate query itself: cheaper
+    than a second query with ~1,700 ids in an IN list."""
+    return queryset.annotate(
+        ov=FilteredRelation(
+            "overrides", condition=Q(overrides__revoked_at__isnull=True)
+        )
     )
 
 
@@ -292,15 +292,15 @@ def candidates_build(
     since = as_of - HOME_WINDOW
     window = Q(created_at__lte=as_of, created_at__gt=since)
     home_rows = list(
-        Post.objects.annotate(override=_override_effect())
-        .filter(window)
+        _with_override(Post.objects.filter(window))
         .filter(author_id__in=[*followed, viewer_id])
         .order_by("-created_at", "-id")
         .values_list(*_COLUMNS)[:HOME_CAP]
     )
     outside_rows = list(
-        Post.objects.annotate(override=_override_effect())
-        .filter(window, signals__bridging__gte=OUTSIDE_MIN_BRIDGING)
+        _with_override(
+            Post.objects.filter(window, signals__bridging__gte=OUTSIDE_MIN_BRIDGING)
+        )
         .exclude(author_id__in=[*followed, viewer_id, *sorted(hidden_set)])
         .order_by("-signals__bridging", "-id")
         .values_list(*_COLUMNS)[:OUTSIDE_CAP]
