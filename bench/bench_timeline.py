@@ -82,6 +82,42 @@ def deep_cursor(fetch: Callable[[str | None], object], pages: int) -> str | None
     return cursor
 
 
+def home_before(viewer: object, cursor: str | None) -> object:
+    """timeline_home as it was before the cursor became an index range (reference).
+
+    The keyset filter was only `created_at < t OR (created_at = t AND id < i)`,
+    which is no index range, so each deeper page rescanned all newer posts.
+    """
+    from django.db.models import Q
+
+    from feed import selectors
+
+    queryset = selectors.home_candidates_for(viewer=viewer)  # type: ignore[arg-type]
+    if cursor:
+        position = selectors.Cursor.decode(cursor)
+        queryset = queryset.filter(
+            Q(created_at__lt=position.created_at)
+            | Q(created_at=position.created_at, id__lt=position.id)
+        )
+    limit = selectors.DEFAULT_PAGE_SIZE
+    rows = list(queryset.order_by("-created_at", "-id")[: limit + 1])
+    items = rows[:limit]
+    return selectors.Page(
+        items=items,
+        next_cursor=None,
+        viewer_reactions=selectors.viewer_reactions_for(viewer=viewer, posts=items),  # type: ignore[arg-type]
+    )
+
+
+def fresh_connection(connection: object) -> None:
+    """Open and close one unpooled connection with Django's own parameters."""
+    import psycopg
+
+    params = connection.get_connection_params()  # type: ignore[attr-defined]
+    params.pop("pool", None)
+    psycopg.connect(**params).close()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -184,6 +220,17 @@ def main() -> int:
             "public deep",
         )
     )
+    results.append(
+        (
+            "selector",
+            time_calls(
+                f"timeline_home, page {args.deep_pages + 1} (before: OR-only cursor)",
+                lambda: home_before(viewer, deep_home),
+                runs=runs,
+            ),
+            "public deep",
+        )
+    )
     public_first = time_calls(
         "timeline_public, first page",
         lambda: selectors.timeline_public(viewer=viewer),
@@ -232,12 +279,27 @@ def main() -> int:
     ]
 
     # CONN_MAX_AGE is 0 (settings: each ASGI request may run on another thread),
-    # so every request opens a new database connection; show what that costs.
+    # so every request "closes" its connection. With the psycopg pool (default
+    # on PostgreSQL) that hands it back and the next request checks one out;
+    # without it each request opens a new connection. Both, in the same run.
     def reconnect() -> None:
         connection.close()
         connection.ensure_connection()
 
-    connect = time_calls("open a database connection", reconnect, runs=50, warmup=3)
+    pooled = bool(connection.settings_dict["OPTIONS"].get("pool"))
+    connect = time_calls(
+        "get a connection (close + ensure_connection"
+        + (", pooled)" if pooled else ", pool off)"),
+        reconnect,
+        runs=50,
+        warmup=3,
+    )
+    fresh = time_calls(
+        "open a new connection (psycopg.connect, no pool)",
+        lambda: fresh_connection(connection),
+        runs=50,
+        warmup=3,
+    )
 
     daphne_results: list[tuple[Timing | None, Timing | None]] = []
     if not args.no_daphne:
@@ -293,17 +355,18 @@ def main() -> int:
                     *ratio,
                 ]
             )
-    rows.append(
-        [
-            connect.name,
-            len(connect.samples_ms),
-            connect.p50,
-            connect.p99,
-            connect.mean,
-            "-",
-            "-",
-        ]
-    )
+    for timing in (connect, fresh):
+        rows.append(
+            [
+                timing.name,
+                len(timing.samples_ms),
+                timing.p50,
+                timing.p99,
+                timing.mean,
+                "-",
+                "-",
+            ]
+        )
 
     print(
         table(

@@ -77,8 +77,12 @@ def _after_cursor(queryset: QuerySet[Post], cursor: str | None) -> QuerySet[Post
     if not cursor:
         return queryset
     position = Cursor.decode(cursor)
+    # The redundant `created_at <= t` is what lets the database start the
+    # newest-first index scan at the cursor: the OR alone is no index range, so
+    # every deeper page rescanned (and filtered) all newer posts from the top.
     return queryset.filter(
-        Q(created_at__lt=position.created_at) | Q(created_at=position.created_at, id__lt=position.id)
+        Q(created_at__lte=position.created_at),
+        Q(created_at__lt=position.created_at) | Q(created_at=position.created_at, id__lt=position.id),
     )
 
 
