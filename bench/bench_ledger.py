@@ -2,6 +2,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/anything \
         .venv/bin/python bench/bench_ledger.py [--size 1000000] [--rebuild]
+        [--only proofs --only appends --only verify]
 
 Works in its own database, `bench_ledger` on the same server (created and
 migrated here; DATABASE_URL only says where the server is). It measures, each
@@ -9,8 +10,11 @@ next to a baseline taken in the same run on the same database:
 
 1. inclusion-proof latency (p50/p99) in a tree of --size entries (default 1M),
    against a single-row primary-key lookup; target p99 <= 5 ms;
+   (also with index-only scans off, i.e. as without the covering primary key);
 2. append throughput with every entry committed on its own, on top of that big
-   tree, against a bare one-row INSERT + COMMIT; target >= 500 entries/s;
+   tree, against a bare one-row INSERT + COMMIT, for the current
+   `ledger_append` and the previous append path kept here as a reference
+   (interleaved rounds, same run); target >= 500 entries/s;
 3. offline verification of a --verify-size (default 100k) entry download with
    `python -m accountability.verify` (a fresh process, as an auditor runs it),
    against merely reading and parsing the same file; target <= 10 s.

@@ -12,7 +12,9 @@ measures, for one such user:
 - the full HTTP response of GET /api/timelines/home/ and GET / through the
   whole Django stack in-process (django.test.Client, force_login);
 - the same two URLs through Daphne over loopback (one keep-alive connection);
-- the public timeline the same ways, as the baseline the ratios are against.
+- the public timeline the same ways, as the baseline the ratios are against;
+- the deep home page with the previous keyset filter (a reference, same run);
+- getting a database connection through the pool against opening a new one.
 
 Target (issue 2): selector p99 <= 30 ms. Options: --runs N (default 300),
 --deep-pages N (default 20), --no-daphne, --reseed (drop and reload the data).
