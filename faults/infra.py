@@ -87,7 +87,8 @@ class PrivateRedis:
 
 class TcpProxy:
     """Forward 127.0.0.1:<port> to a target; `cut()` drops every connection and
-    refuses new ones (as a dead or restarting server would), `restore()` undoes it."""
+    drops new ones at once (as a dead or restarting server would), `restore()`
+    undoes it. The listening socket stays bound, so the port never changes."""
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
@@ -95,7 +96,7 @@ class TcpProxy:
         self._listener: socket.socket | None = None
         self._pairs: list[tuple[socket.socket, socket.socket]] = []
         self._lock = threading.Lock()
-        self._stopped = threading.Event()
+        self._cut = threading.Event()
 
     def start(self) -> None:
         listener = socket.socket()
@@ -111,6 +112,10 @@ class TcpProxy:
                 client, _ = listener.accept()
             except OSError:
                 return
+            if self._cut.is_set():
+                # As a server mid-restart: the connection is dropped at once.
+                client.close()
+                continue
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
                 upstream.settimeout(None)
@@ -135,9 +140,7 @@ class TcpProxy:
                     sock.shutdown(socket.SHUT_RDWR)
 
     def cut(self) -> None:
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
+        self._cut.set()
         with self._lock:
             pairs, self._pairs = self._pairs, []
         for pair in pairs:
@@ -148,14 +151,20 @@ class TcpProxy:
                     sock.close()
 
     def restore(self) -> None:
-        self.start()
+        self._cut.clear()
+
+    def close(self) -> None:
+        self.cut()
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
 
     def __enter__(self) -> TcpProxy:
         self.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.cut()
+        self.close()
 
 
 @dataclass
