@@ -443,17 +443,28 @@ def _served_key(viewer_id: int, day: str) -> str:
 
 
 def served_today(*, viewer_id: int, now: datetime | None = None) -> set[int]:
-    """Ids of the ranked items served to the viewer today (UTC), from the cache."""
+    """Ids of the ranked items served to the viewer today (UTC), from the cache.
+
+    The cache is optional: when it cannot be reached the set is empty (the
+    daily limit fails open, like the rate limits) and the feed still serves.
+    """
     day = (now or timezone.now()).astimezone(UTC).date().isoformat()
-    return set(cache.get(_served_key(viewer_id, day)) or ())
+    try:
+        return set(cache.get(_served_key(viewer_id, day)) or ())
+    except Exception:
+        logger.warning("cache unavailable: daily feed limit not applied", exc_info=True)
+        return set()
 
 
 def _served_add(viewer_id: int, ids: Sequence[int], now: datetime) -> None:
     day = now.astimezone(UTC).date().isoformat()
     key = _served_key(viewer_id, day)
-    # Distinct items: reloading the same page does not use up the day's limit.
-    served = set(cache.get(key) or ()) | set(ids)
-    cache.set(key, sorted(served), SERVED_TTL_SECONDS)
+    try:
+        # Distinct items: reloading the same page does not use up the day's limit.
+        served = set(cache.get(key) or ()) | set(ids)
+        cache.set(key, sorted(served), SERVED_TTL_SECONDS)
+    except Exception:
+        logger.warning("cache unavailable: served items not counted", exc_info=True)
 
 
 # --- the feed ------------------------------------------------------------------------
@@ -782,7 +793,12 @@ def impact_preview_for(
         ]
     )
     key = "ranking:impact:" + hashlib.sha256(key_src.encode()).hexdigest()
-    cached = cache.get(key)
+    try:
+        cached = cache.get(key)
+    except Exception:
+        # No cache: compute the preview afresh rather than fail the page.
+        logger.warning("cache unavailable for the impact preview", exc_info=True)
+        cached = None
     if cached is not None:
         return dict(cached)
     now = timezone.now()
@@ -810,7 +826,10 @@ def impact_preview_for(
             for name in sorted(set(impact["metrics_a"]) | set(impact["metrics_b"]))
         ],
     }
-    cache.set(key, summary, IMPACT_CACHE_SECONDS)
+    try:
+        cache.set(key, summary, IMPACT_CACHE_SECONDS)
+    except Exception:
+        logger.warning("cache unavailable for the impact preview", exc_info=True)
     return summary
 
 

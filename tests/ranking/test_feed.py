@@ -501,3 +501,20 @@ def test_served_pages_reach_the_transparency_aggregates(world: World) -> None:
     ranked.feed_for(viewer=world.viewer, now=world.now)
     day = FeedExposureDay.objects.get(day=world.now.date())
     assert day.pages == 1 and day.items == 30
+
+
+@pytest.mark.django_db
+def test_feed_serves_when_the_cache_is_unreachable(world: World) -> None:
+    """A cache that refuses connections (nothing listens on port 1): the daily
+    limit fails open and the page is still served."""
+    from django.test import override_settings
+
+    unreachable = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    with override_settings(CACHES=unreachable):
+        page = ranked.feed_for(viewer=world.viewer, now=world.now)
+        assert len(page.items) == 30 and page.next_cursor
