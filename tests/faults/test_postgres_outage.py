@@ -80,6 +80,8 @@ def test_postgres_outage_mid_load_is_a_503_and_loses_no_acknowledged_write(
         process.join(timeout=10)
         proxy.close()
 
+    for phase_name in log.phases:  # read by faults/run.py
+        print(f"FAULT postgres: {phase_name}: {dict(log.statuses(phase_name))}")
     before, outage = log.statuses("before"), log.statuses("outage")
     recovered = log.statuses("recovered")
     assert set(before) <= {200, 201}, before

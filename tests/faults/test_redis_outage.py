@@ -84,6 +84,8 @@ def test_redis_outage_mid_load_keeps_serving_and_recovers(
         requests = [
             lambda: http("GET", f"{base}/"),
             lambda: http("GET", f"{base}/public/", headers=page),
+            # The signed-in ranked home feed (its daily limit lives in the cache).
+            lambda: http("GET", f"{base}/", headers=page),
             lambda: http("GET", f"{base}/api/timelines/public/"),
             post,
             lambda: http("GET", f"{base}/feed/new-count/", headers=page),
@@ -107,6 +109,8 @@ def test_redis_outage_mid_load_keeps_serving_and_recovers(
             process.terminate()
             process.join(timeout=10)
 
+    for phase_name in log.phases:  # read by faults/run.py
+        print(f"FAULT redis: {phase_name}: {dict(log.statuses(phase_name))}")
     for phase in ("before", "outage", "recovered"):
         statuses = log.statuses(phase)
         assert statuses, f"no requests completed during {phase}"
@@ -128,29 +132,3 @@ def test_redis_outage_mid_load_keeps_serving_and_recovers(
     from django.core.management import call_command
 
     call_command("verify_ledger")
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="KNOWN BUG (ranking/feed.py served_today/_served_add): the ranked home "
-    "feed reads its daily served-items set from the cache without a fallback, "
-    "so a signed-in home page is a 500 while Redis is down. Remove this marker "
-    "once the ranked feed treats the cache as optional.",
-)
-def test_signed_in_home_feed_serves_while_redis_is_down(
-    citizen: dict[str, Any],
-) -> None:
-    with PrivateRedis(PORT) as private_redis:
-        process = forked_daphne(_point_at_private_redis)
-        base = f"http://127.0.0.1:{process.port.value}"
-        try:
-            assert (
-                http("GET", f"{base}/", headers={"Cookie": citizen["cookie"]}).status
-                == 200
-            )
-            private_redis.stop()
-            outcome = http("GET", f"{base}/", headers={"Cookie": citizen["cookie"]})
-        finally:
-            process.terminate()
-            process.join(timeout=10)
-    assert outcome.status == 200, outcome.status

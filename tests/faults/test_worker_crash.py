@@ -145,6 +145,7 @@ def test_killed_worker_work_is_redone_idempotently(
                 "post_id", "computed_at"
             )
         )
+        print(f"FAULT worker: {at_kill} of {POSTS} posts scored at the kill")
         assert 0 < at_kill < POSTS, f"the kill was not mid-work ({at_kill} scored)"
         # Recovery: every post's work is sent again (as the enqueue after a
         # crash or the ranker's on-demand compute would) to a fresh worker.
