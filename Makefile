@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate seed bench lint typecheck clean
+.PHONY: run test install migrate seed bench lint typecheck clean load faults
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,3 +45,13 @@ typecheck: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var/db.sqlite3 var/test_db.sqlite3 var/static
+
+# Load test: locust headless against Daphne on PostgreSQL + Redis (set
+# DATABASE_URL and REDIS_URL). LOAD_ARGS e.g. "--users 100 --duration 300".
+load: $(STAMP)
+	$(BIN)/python bench/load.py $(LOAD_ARGS)
+
+# Fault scenarios (Redis killed, PostgreSQL cut, worker killed) on PostgreSQL +
+# Redis; private redis-servers and a loopback proxy, never the shared services.
+faults: $(STAMP)
+	$(BIN)/python faults/run.py $(FAULTS_ARGS)

@@ -40,14 +40,9 @@ def main() -> int:
         text=True,
     )
     for line in result.stdout.splitlines():
-        if (
-            line.startswith("FAULT ")
-            or " PASSED" in line
-            or " FAILED" in line
-            or " XFAIL" in line
-            or " SKIPPED" in line
-            or "passed" in line
-        ):
+        if "FAULT " in line:  # -s output can share a line with the test id
+            print(line[line.index("FAULT ") :].strip())
+        elif any(w in line for w in (" PASSED", " FAILED", " SKIPPED", "passed")):
             print(line.strip())
     if result.returncode != 0:
         print(result.stdout[-4000:])
