@@ -1,0 +1,364 @@
+"""Load test: locust, headless, against Daphne on PostgreSQL + Redis.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
+    REDIS_URL=redis://127.0.0.1:6379/11 python bench/load.py [--users 100]
+        [--duration 60] [--processes 1 2]
+
+Creates (once) and seeds a database of its own (--database, default
+bench_load: accounts with API tokens and sessions, posts with signals, follows,
+the charter, petitions), starts N Daphne processes on loopback plus one
+ranking worker, runs bench/locustfile.py for --duration seconds per
+configuration, and prints requests per second, errors and the p50/p95/p99 of
+every endpoint; with several configurations it prints the scale-out ratio
+(measured in the same run). Everything listens on 127.0.0.1 only and every
+process it starts is stopped at the end. The issue's full run is
+`--duration 300`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (  # noqa: E402
+    REPO_ROOT,
+    database_ensure,
+    django_setup,
+    load_average,
+    table,
+)
+
+PASSWORD = "load-test-password-1"
+
+
+def seed(*, accounts: int, posts: int, out: Path) -> None:
+    """Accounts, tokens, sessions, posts (with signals), follows, petitions."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.utils import timezone
+    from rest_framework.authtoken.models import Token
+
+    from charter.selectors import charter_active
+    from charter.services import charter_genesis
+    from feed.models import Follow, Post, User
+
+    if charter_active() is None:
+        charter_genesis()
+    existing = User.objects.filter(username__startswith="load").count()
+    if existing < accounts:
+        hashed = make_password(PASSWORD)
+        User.objects.bulk_create(
+            User(username=f"load{n}", password=hashed, display_name=f"Load {n}")
+            for n in range(existing, accounts)
+        )
+    users = list(User.objects.filter(username__startswith="load").order_by("id"))
+    users = users[:accounts]
+    Token.objects.bulk_create(
+        [
+            Token(user=u, key=Token.generate_key())
+            for u in users
+            if not Token.objects.filter(user=u).exists()
+        ]
+    )
+    tokens = dict(Token.objects.filter(user__in=users).values_list("user_id", "key"))
+    if Post.objects.count() < posts:
+        now = timezone.now()
+        rng = random.Random(7)
+        Post.objects.bulk_create(
+            Post(
+                author=rng.choice(users),
+                body=f"Seeded post {n}: a thought about the neighbourhood.",
+                created_at=now - timedelta(minutes=rng.randint(0, 2 * 24 * 60)),
+            )
+            for n in range(posts - Post.objects.count())
+        )
+        rng = random.Random(8)
+        Follow.objects.bulk_create(
+            (
+                Follow(follower=u, followee=f)
+                for u in users
+                for f in rng.sample(users, 20)
+                if f != u
+            ),
+            ignore_conflicts=True,
+        )
+    _ensure_model_and_signals()
+    petition_ids = _ensure_petitions(users)
+    rows = []
+    for user in users:
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        rows.append(
+            {
+                "username": user.username,
+                "token": tokens[user.pk],
+                "session": session.session_key,
+            }
+        )
+    post_ids = list(Post.objects.order_by("-id").values_list("id", flat=True)[:2000])
+    out.write_text(
+        json.dumps(
+            {
+                "accounts": rows,
+                "usernames": [u.username for u in users],
+                "post_ids": post_ids,
+                "petition_ids": petition_ids,
+            }
+        )
+    )
+
+
+def _ensure_model_and_signals() -> None:
+    from feed.models import Post
+    from ranking.artefacts import (
+        FORMAT_SKOPS,
+        FitResult,
+        sklearn_dump,
+        training_data_sha256,
+    )
+    from ranking.incivility import incivility_corpus_load, incivility_fit
+    from ranking.models import ModelArtefact
+    from ranking.services import (
+        model_activate,
+        model_artefact_create,
+        post_signals_compute,
+    )
+
+    if not ModelArtefact.objects.filter(name="incivility").exists():
+        texts, labels = incivility_corpus_load()
+        artefact = model_artefact_create(
+            name="incivility",
+            result=FitResult(
+                blob=sklearn_dump(incivility_fit(texts=texts, labels=labels)),
+                format=FORMAT_SKOPS,
+                training_data_sha256=training_data_sha256(["load"]),
+            ),
+        )
+        model_activate(artefact=artefact, actor="bench/load.py")
+    post_signals_compute(post_ids=list(Post.objects.values_list("id", flat=True)))
+
+
+def _ensure_petitions(users: list) -> list[int]:
+    from accountability.casework_models import Petition
+    from accountability.petitions import petition_file
+
+    ids = list(Petition.objects.filter(status="open").values_list("id", flat=True))
+    for n in range(len(ids), 5):
+        ids.append(
+            petition_file(
+                author=users[n],
+                target="article",
+                title=f"Load petition {n}",
+                text="Clarify the article.",
+                article="1",
+            ).pk
+        )
+    return ids
+
+
+def _env(database_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url,
+        DJANGO_SETTINGS_MODULE="charter_social.settings",
+        DEBUG="0",
+        HTTPS="0",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        CHANNEL_PREFIX="bench_load",
+        CACHE_PREFIX="bench_load",
+        LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def _wait_port(port: int, timeout: float = 30) -> None:
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"Daphne on port {port} did not start")
+
+
+def run_config(
+    *,
+    processes: int,
+    users: int,
+    duration: int,
+    spawn_rate: int,
+    database_url: str,
+    seed_file: Path,
+    base_port: int,
+) -> list[dict[str, str]]:
+    env = _env(database_url)
+    bin_dir = Path(sys.executable).parent
+    started: list[subprocess.Popen[bytes]] = []
+    try:
+        ports = [base_port + i for i in range(processes)]
+        for port in ports:
+            started.append(
+                subprocess.Popen(
+                    [
+                        str(bin_dir / "daphne"),
+                        "-b",
+                        "127.0.0.1",
+                        "-p",
+                        str(port),
+                        "charter_social.asgi:application",
+                    ],
+                    cwd=REPO_ROOT,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        started.append(
+            subprocess.Popen(
+                [sys.executable, "manage.py", "runworker", "ranking"],
+                cwd=REPO_ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        for port in ports:
+            _wait_port(port)
+        hosts = ",".join(f"http://127.0.0.1:{p}" for p in ports)
+        prefix = Path(tempfile.mkdtemp(prefix="load-")) / "run"
+        locust_env = {**env, "LOAD_ACCOUNTS": str(seed_file), "LOAD_HOSTS": hosts}
+        subprocess.run(
+            [
+                str(bin_dir / "locust"),
+                "-f",
+                str(REPO_ROOT / "bench" / "locustfile.py"),
+                "--headless",
+                "-u",
+                str(users),
+                "-r",
+                str(spawn_rate),
+                "-t",
+                f"{duration}s",
+                "--host",
+                f"http://127.0.0.1:{ports[0]}",
+                "--csv",
+                str(prefix),
+                "--only-summary",
+                "--stop-timeout",
+                "5",
+                "--loglevel",
+                "WARNING",
+            ],
+            cwd=REPO_ROOT,
+            env=locust_env,
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        with open(f"{prefix}_stats.csv") as handle:
+            return list(csv.DictReader(handle))
+    finally:
+        for process in started:
+            process.send_signal(signal.SIGTERM)
+        for process in started:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def report(rows: list[dict[str, str]], label: str) -> float:
+    print(f"\n{label}")
+    lines = []
+    total_rps = 0.0
+    for row in rows:
+        name = row["Name"] if row["Name"] != "Aggregated" else "ALL"
+        if row["Name"] == "Aggregated":
+            total_rps = float(row["Requests/s"])
+        lines.append(
+            [
+                name,
+                row["Request Count"],
+                row["Failure Count"],
+                f"{float(row['Requests/s']):.1f}",
+                row["50%"],
+                row["95%"],
+                row["99%"],
+            ]
+        )
+    print(
+        table(
+            ["endpoint", "requests", "errors", "rps", "p50 ms", "p95 ms", "p99 ms"],
+            lines,
+        )
+    )
+    return total_rps
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--users", type=int, default=100)
+    parser.add_argument("--spawn-rate", type=int, default=20)
+    parser.add_argument("--duration", type=int, default=60, help="seconds per run")
+    parser.add_argument("--processes", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--accounts", type=int, default=300)
+    parser.add_argument("--posts", type=int, default=20_000)
+    parser.add_argument("--database", default="bench_load")
+    parser.add_argument("--port", type=int, default=8701)
+    args = parser.parse_args()
+    if not os.environ.get("REDIS_URL"):
+        raise SystemExit("bench/load.py needs REDIS_URL (the deployment shape).")
+    database_url = database_ensure(args.database)
+    django_setup(database_url)
+    seed_file = Path(tempfile.mkdtemp(prefix="load-seed-")) / "accounts.json"
+    started = time.perf_counter()
+    seed(accounts=args.accounts, posts=args.posts, out=seed_file)
+    print(
+        f"seeded in {time.perf_counter() - started:.1f}s; load average {load_average()}"
+    )
+    results = {}
+    for processes in args.processes:
+        rows = run_config(
+            processes=processes,
+            users=args.users,
+            duration=args.duration,
+            spawn_rate=args.spawn_rate,
+            database_url=database_url,
+            seed_file=seed_file,
+            base_port=args.port,
+        )
+        results[processes] = report(
+            rows,
+            f"{processes} Daphne process(es), {args.users} users, "
+            f"{args.duration}s (load average {load_average()})",
+        )
+    if len(results) > 1:
+        first = min(results)
+        for n, rps in sorted(results.items()):
+            print(
+                f"{n} process(es): {rps:.1f} req/s = "
+                f"{rps / results[first]:.2f}x of {first}"
+            )
+
+
+if __name__ == "__main__":
+    main()
