@@ -23,6 +23,21 @@ CHROMIUM_FLAGS = [
 ]
 
 
+def _drives_a_browser(item: pytest.Item) -> bool:
+    fixtures = getattr(item, "fixturenames", ())
+    return item.get_closest_marker("browser") is not None or "chromium" in fixtures
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run browser tests last.
+
+    The session-wide Playwright driver keeps an asyncio loop running in the main
+    thread once started; async tests (consumers, async_to_sync) collected after
+    it would fail with "cannot be called from a running event loop".
+    """
+    items.sort(key=_drives_a_browser)  # stable: order within each group is kept
+
+
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits() -> Iterator[None]:
     """Rate-limit and lockout counters live in the shared cache (Redis under CI),
