@@ -173,7 +173,22 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # redis-py's pool refuses (MaxConnectionsError -> a failed
+                # websocket handshake) past max_connections instead of waiting;
+                # its default of 100 is below a burst of reconnecting sockets.
+                # redis-py 8's default socket_timeout (5 s) equals channels_redis'
+                # blocking-pop timeout (5 s), so an idle or busy socket's pop
+                # could time out and close it (1011); reads wait longer here.
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "max_connections": int(
+                            os.environ.get("REDIS_MAX_CONNECTIONS", "1000")
+                        ),
+                        "socket_timeout": 30,
+                        "socket_connect_timeout": 5,
+                    }
+                ],
                 "prefix": os.environ.get("CHANNEL_PREFIX", "charter"),
             },
         }
