@@ -151,22 +151,14 @@ def _plan(policy: Mapping[str, Any], multipliers: Mapping[str, float] | None) ->
     )
 
 
-def _value(c: Candidate, name: str, viewer_first: bool, default: float) -> float:
-    first, second = (
-        (c.viewer_signals, c.signals) if viewer_first else (c.signals, c.viewer_signals)
-    )
-    value = first.get(name)
-    if value is None:
-        value = second.get(name)
-    return default if value is None else float(value)
-
-
 def _signal_matrix(
     candidates: Sequence[Candidate], names: list[str], plan: _Plan, now: datetime
 ) -> np.ndarray:
     """Clamped values, one column per name; missing → the signal's midpoint."""
     n = len(candidates)
     out = np.empty((n, len(names)))
+    stored_maps = [c.signals for c in candidates]
+    viewer_maps = [c.viewer_signals for c in candidates]
     for col, name in enumerate(names):
         spec = SIGNALS[name]
         mid = (spec.low + spec.high) / 2.0
@@ -177,7 +169,20 @@ def _signal_matrix(
             )
             out[:, col] = np.power(0.5, np.maximum(ages, 0.0) / half)
             continue
-        vals = [_value(c, name, spec.viewer_dependent, mid) for c in candidates]
+        # Per candidate: its value in the first mapping (the viewer's for
+        # viewer-dependent signals), else in the other, else the midpoint —
+        # as list passes, since this runs over every candidate of every page.
+        first, second = (viewer_maps, stored_maps) if spec.viewer_dependent else (
+            stored_maps,
+            viewer_maps,
+        )
+        vals: list[Any] = [m.get(name) for m in first]
+        if None in vals:
+            vals = [
+                v if v is not None else m.get(name)
+                for v, m in zip(vals, second, strict=True)
+            ]
+            vals = [mid if v is None else float(v) for v in vals]
         col_vals = np.array(vals, dtype=np.float64) if n else np.empty(0)
         col_vals = np.where(np.isfinite(col_vals), col_vals, mid)
         out[:, col] = np.clip(col_vals, spec.low, spec.high)
