@@ -120,9 +120,9 @@ def test_check_deploy_is_clean_under_production_settings(tmp_path: Path) -> None
         "/api/petitions/99999999999999999999/",
     ],
 )
-def test_an_id_beyond_64_bits_is_a_404_not_a_500(path: str, make_user: Any) -> None:
+def test_an_id_beyond_64_bits_is_a_4xx_not_a_500(path: str, make_user: Any) -> None:
     """Found by the schemathesis run on SQLite (OverflowError binding the id)."""
     client = Client()
     client.force_login(make_user("alice"))
-    assert client.get(path).status_code in (404, 405)
-    assert client.delete(path).status_code in (404, 405)
+    for response in (client.get(path), client.delete(path)):
+        assert 400 <= response.status_code < 500, response.status_code
