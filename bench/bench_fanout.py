@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -42,9 +43,11 @@ def seed(followers: int) -> tuple[str, list[str]]:
     """The author's API token and one session key per follower."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.hashers import make_password
+    from django.contrib.sessions.backends.base import VALID_KEY_CHARS
     from django.contrib.sessions.backends.db import SessionStore
     from django.contrib.sessions.models import Session
     from django.utils import timezone
+    from django.utils.crypto import get_random_string
     from rest_framework.authtoken.models import Token
 
     from feed.models import Follow, User
@@ -65,11 +68,11 @@ def seed(followers: int) -> tuple[str, list[str]]:
         (Follow(follower=f, followee=author) for f in fans), ignore_conflicts=True
     )
     store = SessionStore()
-    expires = timezone.now() + timezone.timedelta(days=1)
+    expires = timezone.now() + timedelta(days=1)
     sessions = []
     keys = []
     for fan in fans:
-        key = store._get_new_session_key()
+        key = get_random_string(32, VALID_KEY_CHARS)
         data = {
             SESSION_KEY: str(fan.pk),
             BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",

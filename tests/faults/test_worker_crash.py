@@ -54,7 +54,7 @@ def _run_worker() -> None:
     ).run()
 
 
-def _start_worker() -> multiprocessing.Process:
+def _start_worker() -> Any:
     process = multiprocessing.get_context("fork").Process(target=_run_worker)
     process.start()
     return process
