@@ -36,7 +36,9 @@ from ranking.registry import FORBIDDEN_BY_DESIGN, SIGNALS
 DEFAULT_PAGE_SIZE = 30
 
 
-@dataclass(frozen=True)
+# slots: a feed page builds ~1,700 of these; without a per-instance __dict__
+# there are half as many objects for the garbage collector to track.
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """An item the viewer could be shown, with its signal values."""
 
