@@ -1,11 +1,11 @@
-"""Security headers on pages, the API and errors, and a production settings check."""
+"""Security headers on pages, the API and errors; CSRF; cookies; odd ids.
+
+`manage.py check --deploy` under production settings is checked by
+tests/project/test_settings.py.
+"""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +14,6 @@ from django.test import Client
 from charter_social.middleware import CONTENT_SECURITY_POLICY
 
 pytestmark = pytest.mark.django_db
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _directives(policy: str) -> dict[str, str]:
@@ -81,35 +80,6 @@ def test_forms_refuse_a_post_without_the_csrf_token(make_user: Any) -> None:
     client = Client(enforce_csrf_checks=True)
     client.force_login(alice)
     assert client.post("/posts/", {"body": "forged"}).status_code == 403
-
-
-def test_check_deploy_is_clean_under_production_settings(tmp_path: Path) -> None:
-    # Production settings with nothing of the test run: no test database, no
-    # DJANGO_ALLOW_ASYNC_UNSAFE (which settings_test sets for the test process).
-    inherited = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    }
-    env = {
-        **inherited,
-        "DJANGO_SETTINGS_MODULE": "charter_social.settings",
-        "DEBUG": "0",
-        "SECRET_KEY": "x" * 20
-        + "-not-a-real-key-but-long-and-random-enough-0123456789",
-        "CHARTER_VAR_DIR": str(tmp_path),
-        "ALLOWED_HOSTS": "charter.example",
-    }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "no issues" in result.stdout
 
 
 @pytest.mark.parametrize(
