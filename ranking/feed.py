@@ -249,7 +249,7 @@ class _EpochMicroseconds(Func):
     @property
     def convert_value(self) -> Any:
         # psycopg already returns an int: skip Django's per-row int() converter.
-        return self._convert_value_noop
+        return self._convert_value_noop  # type: ignore[attr-defined]
 
 
 def _candidate_rows(queryset: QuerySet[Post], limit: int) -> list[tuple[Any, ...]]:
@@ -646,7 +646,7 @@ def _record_demotions(
 
 
 def _exposure_record(
-    *, viewer_id: int, items: list[dict[str, Any]], now: datetime
+    *, viewer_id: int, items: list[Mapping[str, Any]], now: datetime
 ) -> None:
     """Add the served page to the transparency aggregates (accountability's
     `feed_served_record`, two upserts) in one transaction, so one commit.

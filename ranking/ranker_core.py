@@ -174,10 +174,10 @@ def _signal_matrix(
         # Per candidate: its value in the first mapping (the viewer's for
         # viewer-dependent signals), else in the other, else the midpoint —
         # as list passes, since this runs over every candidate of every page.
-        first, second = (viewer_maps, stored_maps) if spec.viewer_dependent else (
-            stored_maps,
-            viewer_maps,
-        )
+        if spec.viewer_dependent:
+            first, second = viewer_maps, stored_maps
+        else:
+            first, second = stored_maps, viewer_maps
         vals: list[Any] = [m.get(name) for m in first]
         if None in vals:
             vals = [
