@@ -89,22 +89,26 @@ def seed(followers: int) -> tuple[str, list[str]]:
 
 
 async def measure(
-    *, port: int, token: str, sessions: list[str], posts: int
+    *, ports: list[int], token: str, sessions: list[str], posts: int
 ) -> list[float]:
+    """Sockets spread round-robin over `ports`; posts published via the first."""
     import websockets
 
-    origin = f"http://127.0.0.1:{port}"
+    origin = f"http://127.0.0.1:{ports[0]}"
     sockets = []
     for start in range(0, len(sessions), 100):  # connect in waves of 100
         batch = await asyncio.gather(
             *(
                 websockets.connect(
-                    f"ws://127.0.0.1:{port}/ws/feed/",
-                    additional_headers={"Cookie": f"sessionid={key}", "Origin": origin},
+                    f"ws://127.0.0.1:{ports[n % len(ports)]}/ws/feed/",
+                    additional_headers={
+                        "Cookie": f"sessionid={key}",
+                        "Origin": f"http://127.0.0.1:{ports[n % len(ports)]}",
+                    },
                     open_timeout=60,
                     max_queue=None,
                 )
-                for key in sessions[start : start + 100]
+                for n, key in enumerate(sessions[start : start + 100], start)
             )
         )
         sockets.extend(batch)
@@ -154,6 +158,9 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=5)
     parser.add_argument("--database", default="bench_fanout")
     parser.add_argument("--port", type=int, default=8751)
+    parser.add_argument(
+        "--processes", type=int, default=1, help="Daphne processes sharing the sockets"
+    )
     args = parser.parse_args()
     if not os.environ.get("REDIS_URL"):
         # `make bench` runs every script; without Redis there is no fan-out.
@@ -173,35 +180,41 @@ def main() -> None:
         "CACHE_PREFIX": "bench_fanout",
         "LOG_LEVEL": "WARNING",
     }
-    daphne = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "daphne"),
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(args.port),
-            "charter_social.asgi:application",
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(os.environ.get("FANOUT_LOG", os.devnull), "w"),  # noqa: SIM115
-    )
+    ports = [args.port + i for i in range(args.processes)]
+    log = open(os.environ.get("FANOUT_LOG", os.devnull), "w")  # noqa: SIM115
+    daphnes = [
+        subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "daphne"),
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "charter_social.asgi:application",
+            ],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        for port in ports
+    ]
     try:
         deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", args.port), 0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit("Daphne did not start") from None
-                time.sleep(0.2)
+        for port in ports:
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), 0.5).close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise SystemExit("Daphne did not start") from None
+                    time.sleep(0.2)
         rows = []
         for count in (10, args.sockets):
             samples = asyncio.run(
                 measure(
-                    port=args.port,
+                    ports=ports,
                     token=token,
                     sessions=sessions[:count],
                     posts=args.posts,
@@ -218,7 +231,8 @@ def main() -> None:
                 ]
             )
         print(
-            f"fan-out of {args.posts} posts, one Daphne, Redis channel layer "
+            f"fan-out of {args.posts} posts, {args.processes} Daphne process(es), "
+            "Redis channel layer "
             f"(load average {load_average()})"
         )
         print(
@@ -233,11 +247,13 @@ def main() -> None:
             f"{p99 / max(float(rows[0][4]), 1):.1f}x the 10-socket p99"
         )
     finally:
-        daphne.send_signal(signal.SIGTERM)
-        try:
-            daphne.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            daphne.kill()
+        for daphne in daphnes:
+            daphne.send_signal(signal.SIGTERM)
+        for daphne in daphnes:
+            try:
+                daphne.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                daphne.kill()
 
 
 if __name__ == "__main__":
