@@ -57,8 +57,6 @@ class DatabaseUnavailableMiddleware:
         return response
 
 
-
-
 class IdOutOfRangeMiddleware:
     """An id past the database's integer range names nothing: a 404, not a 500.
 
@@ -73,10 +71,14 @@ class IdOutOfRangeMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
 
-    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+    def process_exception(
+        self, request: HttpRequest, exception: Exception
+    ) -> HttpResponse | None:
         if not isinstance(exception, OverflowError):
             return None
         message = "Nothing has that id."
         if request.path.startswith("/api/"):
             return JsonResponse({"detail": message}, status=404)
-        return HttpResponse(message, status=404, content_type="text/plain; charset=utf-8")
+        return HttpResponse(
+            message, status=404, content_type="text/plain; charset=utf-8"
+        )
