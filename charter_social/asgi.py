@@ -1,5 +1,6 @@
 """ASGI entry point: HTTP through Django, websockets through Channels."""
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -23,3 +24,9 @@ application = ProtocolTypeRouter(
         "channel": ChannelNameRouter(worker_channels),
     }
 )
+
+# Everything imported so far lives as long as the process. Moving it out of the
+# collector's generations keeps full collections short, which otherwise land on
+# whichever request triggers them (measured: ~100 ms pauses on ranked feeds).
+gc.collect()
+gc.freeze()
