@@ -19,7 +19,6 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
@@ -31,6 +30,7 @@ from charter.selectors import (
     charter_active,
     policy_active_record,
 )
+from charter_social import ratelimit
 from feed.models import Notification, Post
 
 from .casework_models import (
@@ -55,8 +55,7 @@ from .services import ledger_append
 # days is a season of public debate (the UK Parliament allows six months).
 SIGNING_DAYS = 90
 # Signatures one account may attempt per window; more is a burst (HTTP 429).
-SIGN_BURST_LIMIT = 5
-SIGN_BURST_WINDOW_SECONDS = 60
+SIGN_BURST_LIMIT = ratelimit.DEFAULT_RATES["sign_petition"].limit
 
 ANSWERABLE = (
     PetitionStatus.OPEN,
@@ -230,17 +229,12 @@ def petition_file(
 
 
 def _rate_limit(signer_id: int) -> None:
-    key = f"petition-sign-burst:{signer_id}"
-    # add() is a no-op when the window is already open; incr() is atomic on
-    # Redis and in the local-memory cache.
-    cache.add(key, 0, timeout=SIGN_BURST_WINDOW_SECONDS)
-    try:
-        attempts = cache.incr(key)
-    except ValueError:  # the key expired between add() and incr()
-        cache.add(key, 1, timeout=SIGN_BURST_WINDOW_SECONDS)
-        attempts = 1
-    if attempts > SIGN_BURST_LIMIT:
-        raise SignatureRateLimited(SIGN_BURST_WINDOW_SECONDS)
+    # The shared limiter counts in the shared cache and fails open when the
+    # cache is down: a Redis outage must not stop people petitioning, and the
+    # one-signature-per-account constraint still holds in the database.
+    decision = ratelimit.hit("sign_petition", str(signer_id))
+    if not decision.allowed:
+        raise SignatureRateLimited(decision.retry_after)
 
 
 def petition_sign(

@@ -56,6 +56,7 @@ DEFAULT_RATES: dict[str, Rate] = {
     "post": Rate(30, 60),  # posts and replies per account
     "rate": Rate(120, 60),  # ratings and likes per account
     "follow": Rate(60, 60),  # follows per account
+    "sign_petition": Rate(5, 60),  # petition signatures per account
     # Lockout: failed sign-ins counted over a longer window.
     "lockout_user": Rate(10, 15 * 60),  # failures per username, any address
     "lockout_address": Rate(50, 15 * 60),  # failures per address, any username

@@ -141,7 +141,8 @@ def test_signature_burst_gets_429_with_a_message(
     assert PetitionSignature.objects.filter(signer=signer).count() == SIGN_BURST_LIMIT
     page = _client(signer).post(f"/transparency/petitions/{ids[-1]}/sign")
     assert page.status_code == 429
-    assert page["Retry-After"] == "60"
+    # Fixed windows: the wait is what is left of the current minute.
+    assert 1 <= int(page["Retry-After"]) <= 60
 
 
 def test_overdue_shows_on_list_detail_queue_and_api(

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import redis
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.test import Client, override_settings
 from rest_framework.test import APIClient
@@ -358,14 +357,6 @@ def test_rate_limit_keys_hold_no_personal_data(make_user: Callable[..., User]) -
     assert "alice" not in key and "203.0.113.5" not in key
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=redis.exceptions.ConnectionError,
-    reason="KNOWN BUG (accountability/petitions.py _rate_limit): the signature "
-    "burst limit calls the cache without a fallback, so signing a petition is a "
-    "500 while Redis is down. It should fail open like the other write limits "
-    "(or use charter_social.ratelimit). Remove this marker once fixed.",
-)
 def test_signing_a_petition_works_while_the_cache_is_down(
     make_user: Callable[..., User], active_charter: Any
 ) -> None:
