@@ -368,6 +368,11 @@ def chart_svg(*, rows: list[dict[str, Any]], metric: str) -> str:
         ax.plot(days, values, marker="o", markersize=3, color="#5b6ee1")
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
+    if len(days):
+        # Pin the axis to the report's period: with one day of data matplotlib
+        # would otherwise pad the axis out to several years.
+        one_day = np.timedelta64(1, "D")
+        ax.set_xlim(days[0] - one_day, days[-1] + one_day)
     if all(np.isnan(v) for v in values):
         ax.text(
             0.5, 0.5, "no data yet", transform=ax.transAxes, ha="center", va="center"
