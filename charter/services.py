@@ -377,6 +377,24 @@ def amendment_propose(
     return amendment
 
 
+def _log_stage_opened(
+    *, amendment: Amendment, actor: Any, stage: str, **extra: Any
+) -> None:
+    """Log that an amendment entered a public stage (deliberation or voting)."""
+    ledger_append(
+        kind="amendment.opened",
+        actor=_actor(actor),
+        subject=f"amendment:{amendment.pk}",
+        article=_board_article(),
+        payload={
+            "amendment": amendment.pk,
+            "stage": stage,
+            "policy_sha256": amendment.policy_sha256,
+            **extra,
+        },
+    )
+
+
 def amendment_open_deliberation(*, actor: Any, amendment: Amendment) -> Amendment:
     """A board member opens a draft to public comment. Logs `amendment.opened`."""
     _require_board(actor, "open amendments for deliberation")
@@ -386,17 +404,7 @@ def amendment_open_deliberation(*, actor: Any, amendment: Amendment) -> Amendmen
         amendment.status = AmendmentStatus.DELIBERATION
         amendment.deliberation_opened_at = timezone.now()
         amendment.save(update_fields=["status", "deliberation_opened_at"])
-        ledger_append(
-            kind="amendment.opened",
-            actor=_actor(actor),
-            subject=f"amendment:{amendment.pk}",
-            article=_board_article(),
-            payload={
-                "amendment": amendment.pk,
-                "stage": "deliberation",
-                "policy_sha256": amendment.policy_sha256,
-            },
-        )
+        _log_stage_opened(amendment=amendment, actor=actor, stage="deliberation")
     return amendment
 
 
@@ -462,17 +470,11 @@ def amendment_open_voting(
         amendment.voting_opened_at = now
         amendment.voting_closes_at = closes_at
         amendment.save(update_fields=["status", "voting_opened_at", "voting_closes_at"])
-        ledger_append(
-            kind="amendment.opened",
-            actor=_actor(actor),
-            subject=f"amendment:{amendment.pk}",
-            article=_board_article(),
-            payload={
-                "amendment": amendment.pk,
-                "stage": "voting",
-                "policy_sha256": amendment.policy_sha256,
-                "closes_at": closes_at.isoformat(),
-            },
+        _log_stage_opened(
+            amendment=amendment,
+            actor=actor,
+            stage="voting",
+            closes_at=closes_at.isoformat(),
         )
     return amendment
 
