@@ -14,7 +14,9 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 def _django_validation_payload(exc: DjangoValidationError) -> dict[str, Any]:
     if hasattr(exc, "error_dict"):
-        errors = {field: [str(m) for m in msgs] for field, msgs in exc.message_dict.items()}
+        errors = {
+            field: [str(m) for m in msgs] for field, msgs in exc.message_dict.items()
+        }
         first = next(iter(errors.values()))[0] if errors else "Invalid input."
         return {"detail": first, "errors": errors}
     messages = exc.messages
@@ -24,10 +26,14 @@ def _django_validation_payload(exc: DjangoValidationError) -> dict[str, Any]:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Map service-layer exceptions to 4xx responses with messages people can act on."""
     if isinstance(exc, DjangoValidationError):
-        return Response(_django_validation_payload(exc), status=status.HTTP_400_BAD_REQUEST)
+        return Response(
+            _django_validation_payload(exc), status=status.HTTP_400_BAD_REQUEST
+        )
     if isinstance(exc, ObjectDoesNotExist):
         exc = Http404(str(exc) or "Not found.")
-    if isinstance(exc, PermissionDenied) and not isinstance(exc, exceptions.PermissionDenied):
+    if isinstance(exc, PermissionDenied) and not isinstance(
+        exc, exceptions.PermissionDenied
+    ):
         exc = exceptions.PermissionDenied(str(exc) or None)
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -37,7 +43,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         first = next(iter(data.values()), None)
         if isinstance(first, list) and first:
             first = first[0]
-        response.data = {"detail": str(first) if first else "Invalid input.", "errors": data}
+        response.data = {
+            "detail": str(first) if first else "Invalid input.",
+            "errors": data,
+        }
     elif isinstance(data, list):
         response.data = {"detail": " ".join(str(d) for d in data)}
     return response

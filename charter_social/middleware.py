@@ -1,4 +1,4 @@
-"""Project-wide middleware: security headers and a clear 503 when the database is down."""
+"""Middleware: security headers, a clear 503 when the database is down."""
 
 from __future__ import annotations
 
@@ -27,8 +27,12 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         # Swagger UI needs inline bootstrapping; it is the only page exempted.
         if not request.path.startswith("/api/docs"):
-            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+            response.headers.setdefault(
+                "Content-Security-Policy", CONTENT_SECURITY_POLICY
+            )
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
+        )
         return response
 
 
@@ -41,7 +45,9 @@ class DatabaseUnavailableMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
 
-    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+    def process_exception(
+        self, request: HttpRequest, exception: Exception
+    ) -> HttpResponse | None:
         if not isinstance(exception, OperationalError | InterfaceError):
             return None
         if isinstance(exception, DatabaseError) and "locked" in str(exception):
@@ -49,10 +55,14 @@ class DatabaseUnavailableMiddleware:
         else:
             message = "The database is unavailable. Please retry in a moment."
         logger.warning("database unavailable: %s", exception)
-        if request.path.startswith("/api/") or request.headers.get("Accept", "").startswith("application/json"):
+        if request.path.startswith("/api/") or request.headers.get(
+            "Accept", ""
+        ).startswith("application/json"):
             response: HttpResponse = JsonResponse({"detail": message}, status=503)
         else:
-            response = HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
+            response = HttpResponse(
+                message, status=503, content_type="text/plain; charset=utf-8"
+            )
         response["Retry-After"] = "5"
         return response
 

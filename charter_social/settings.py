@@ -206,11 +206,12 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_USER_MODEL = "feed.User"
+_VALIDATORS = "django.contrib.auth.password_validation"
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": f"{_VALIDATORS}.UserAttributeSimilarityValidator"},
+    {"NAME": f"{_VALIDATORS}.MinimumLengthValidator"},
+    {"NAME": f"{_VALIDATORS}.CommonPasswordValidator"},
+    {"NAME": f"{_VALIDATORS}.NumericPasswordValidator"},
 ]
 LOGIN_URL = "frontend:login"
 LOGIN_REDIRECT_URL = "frontend:home"
@@ -272,7 +273,9 @@ SPECTACULAR_SETTINGS = {
 # Ledger signing key (Ed25519, PEM or raw base64 seed); generated on first use
 # under var/ when unset so it never lives in the repository.
 LEDGER_SIGNING_KEY = os.environ.get("LEDGER_SIGNING_KEY", "")
-LEDGER_KEY_FILE = Path(os.environ.get("LEDGER_KEY_FILE", VAR_DIR / "ledger_ed25519.pem"))
+LEDGER_KEY_FILE = Path(
+    os.environ.get("LEDGER_KEY_FILE", VAR_DIR / "ledger_ed25519.pem")
+)
 LEDGER_ORIGIN = os.environ.get("LEDGER_ORIGIN", "charter.social/transparency-log")
 
 # Background work runs in a Channels worker when Redis carries the messages,

@@ -39,7 +39,9 @@ def _send_now(group: str, message: dict[str, Any]) -> None:
     try:
         async_to_sync(layer.group_send)(group, message)
     except Exception:  # noqa: BLE001 - live updates are best effort by design
-        logger.warning("live update to %s dropped: channel layer unavailable", group, exc_info=True)
+        logger.warning(
+            "live update to %s dropped: channel layer unavailable", group, exc_info=True
+        )
 
 
 def broadcast_after_commit(group: str, message: dict[str, Any]) -> None:

@@ -42,7 +42,11 @@ class Post(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
     )
     root = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="thread_posts"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="thread_posts",
     )
     created_at = models.DateTimeField(db_index=True)
     # Denormalised counters, kept in step by the services with F() updates.
@@ -54,14 +58,14 @@ class Post(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["author", "-created_at", "-id"], name="post_author_time"),
+            models.Index(
+                fields=["author", "-created_at", "-id"], name="post_author_time"
+            ),
             models.Index(fields=["-created_at", "-id"], name="post_time"),
             models.Index(fields=["root", "created_at", "id"], name="post_thread"),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=~Q(body=""), name="post_body_not_empty"
-            ),
+            models.CheckConstraint(condition=~Q(body=""), name="post_body_not_empty"),
         ]
 
     def __str__(self) -> str:
@@ -73,34 +77,49 @@ class Post(models.Model):
 
 
 class Follow(models.Model):
-    follower = models.ForeignKey(User, on_delete=models.CASCADE, related_name="following_set")
-    followee = models.ForeignKey(User, on_delete=models.CASCADE, related_name="follower_set")
+    follower = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="following_set"
+    )
+    followee = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="follower_set"
+    )
     # Explicit priority a citizen gives a followed account (ranking's affinity).
     priority = models.SmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["follower", "followee"], name="follow_once"),
+            models.UniqueConstraint(
+                fields=["follower", "followee"], name="follow_once"
+            ),
             models.CheckConstraint(
                 condition=~Q(follower=F("followee")), name="follow_not_self"
             ),
             models.CheckConstraint(
-                condition=Q(priority__gte=-2) & Q(priority__lte=2), name="follow_priority_range"
+                condition=Q(priority__gte=-2) & Q(priority__lte=2),
+                name="follow_priority_range",
             ),
         ]
         indexes = [models.Index(fields=["followee", "follower"], name="follow_reverse")]
 
+    def __str__(self) -> str:
+        return f"{self.follower_id} follows {self.followee_id}"
+
 
 class Like(models.Model):
-    """The engagement signal big platforms optimise: stored, counted, shown, never ranked on."""
+    """The engagement signal big platforms optimise: shown, never ranked on."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="likes")
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="likes")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "post"], name="like_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "post"], name="like_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} likes post {self.post_id}"
 
 
 class Rating(models.Model):
@@ -119,9 +138,14 @@ class Rating(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "post"], name="rating_once"),
-            models.CheckConstraint(condition=Q(value__in=[1, -1]), name="rating_value_valid"),
+            models.CheckConstraint(
+                condition=Q(value__in=[1, -1]), name="rating_value_valid"
+            ),
         ]
         indexes = [models.Index(fields=["post"], name="rating_post")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} rates post {self.post_id}: {self.value:+d}"
 
 
 class Report(models.Model):
@@ -138,11 +162,15 @@ class Report(models.Model):
         UPHELD = "upheld", "Upheld"
         DISMISSED = "dismissed", "Dismissed"
 
-    reporter = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reports_made")
+    reporter = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="reports_made"
+    )
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="reports")
     reason = models.CharField(max_length=20, choices=Reason.choices)
     details = models.CharField(max_length=1000, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.OPEN
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -151,41 +179,67 @@ class Report(models.Model):
         ]
         indexes = [models.Index(fields=["status", "created_at"], name="report_queue")]
 
+    def __str__(self) -> str:
+        return f"report of post {self.post_id} ({self.reason}, {self.status})"
+
 
 class Block(models.Model):
     """A blocked account cannot see, reply to or follow the blocker."""
 
-    blocker = models.ForeignKey(User, on_delete=models.CASCADE, related_name="blocks_made")
-    blocked = models.ForeignKey(User, on_delete=models.CASCADE, related_name="blocks_received")
+    blocker = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="blocks_made"
+    )
+    blocked = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="blocks_received"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["blocker", "blocked"], name="block_once"),
-            models.CheckConstraint(condition=~Q(blocker=F("blocked")), name="block_not_self"),
+            models.CheckConstraint(
+                condition=~Q(blocker=F("blocked")), name="block_not_self"
+            ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.blocker_id} blocks {self.blocked_id}"
 
 
 class Mute(models.Model):
     """Muted accounts vanish from the muter's feeds; they are not told."""
 
     muter = models.ForeignKey(User, on_delete=models.CASCADE, related_name="mutes_made")
-    muted = models.ForeignKey(User, on_delete=models.CASCADE, related_name="mutes_received")
+    muted = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="mutes_received"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["muter", "muted"], name="mute_once"),
-            models.CheckConstraint(condition=~Q(muter=F("muted")), name="mute_not_self"),
+            models.CheckConstraint(
+                condition=~Q(muter=F("muted")), name="mute_not_self"
+            ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.muter_id} mutes {self.muted_id}"
 
 
 class Mention(models.Model):
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="mentions")
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="mentioned_in")
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="mentioned_in"
+    )
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["post", "user"], name="mention_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["post", "user"], name="mention_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"post {self.post_id} mentions {self.user_id}"
 
 
 class Notification(models.Model):
@@ -196,13 +250,22 @@ class Notification(models.Model):
         PETITION = "petition", "answered a petition you signed"
         APPEAL = "appeal", "answered your appeal"
 
-    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    recipient = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="notifications"
+    )
     actor = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    post = models.ForeignKey(Post, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    post = models.ForeignKey(
+        Post, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["recipient", "-created_at"], name="notification_inbox")]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="notification_inbox")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.recipient_id} from {self.actor_id}"

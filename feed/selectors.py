@@ -44,7 +44,7 @@ class Cursor:
             return cls(created_at=created_at, id=int(id_raw))
         except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
             raise ValidationError(
-                {"cursor": "The cursor is malformed; use the `next` value from a previous page."}
+                {"cursor": "The cursor is malformed; use the `next` value of a page."}
             ) from exc
 
 
@@ -57,7 +57,7 @@ class Page:
 
 
 def page_size_clean(raw: object) -> int:
-    """Parse a requested page size, or raise a ValidationError saying what is allowed."""
+    """Parse a requested page size, or raise a ValidationError saying what fits."""
     if raw in (None, ""):
         return DEFAULT_PAGE_SIZE
     try:
@@ -65,7 +65,9 @@ def page_size_clean(raw: object) -> int:
     except ValueError:
         size = 0
     if not 1 <= size <= MAX_PAGE_SIZE:
-        raise ValidationError({"limit": f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}."})
+        raise ValidationError(
+            {"limit": f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}."}
+        )
     return size
 
 
@@ -82,28 +84,47 @@ def _after_cursor(queryset: QuerySet[Post], cursor: str | None) -> QuerySet[Post
     # every deeper page rescanned (and filtered) all newer posts from the top.
     return queryset.filter(
         Q(created_at__lte=position.created_at),
-        Q(created_at__lt=position.created_at) | Q(created_at=position.created_at, id__lt=position.id),
+        Q(created_at__lt=position.created_at)
+        | Q(created_at=position.created_at, id__lt=position.id),
     )
 
 
-def _paginate(queryset: QuerySet[Post], *, cursor: str | None, limit: int, viewer: User | None) -> Page:
-    rows = list(_after_cursor(queryset, cursor).order_by("-created_at", "-id")[: limit + 1])
+def _paginate(
+    queryset: QuerySet[Post], *, cursor: str | None, limit: int, viewer: User | None
+) -> Page:
+    rows = list(
+        _after_cursor(queryset, cursor).order_by("-created_at", "-id")[: limit + 1]
+    )
     has_more = len(rows) > limit
     items = rows[:limit]
-    next_cursor = Cursor(items[-1].created_at, items[-1].id).encode() if has_more and items else None
-    return Page(items=items, next_cursor=next_cursor, viewer_reactions=viewer_reactions_for(viewer=viewer, posts=items))
+    next_cursor = (
+        Cursor(items[-1].created_at, items[-1].id).encode()
+        if has_more and items
+        else None
+    )
+    return Page(
+        items=items,
+        next_cursor=next_cursor,
+        viewer_reactions=viewer_reactions_for(viewer=viewer, posts=items),
+    )
 
 
 def hidden_author_ids(*, viewer: User | None, include_muted: bool) -> list[int]:
-    """Accounts whose posts the viewer must not see (blocks both ways) or asked not to (mutes)."""
+    """Accounts the viewer must not see (blocks both ways) or chose not to (mutes)."""
     if viewer is None or not viewer.is_authenticated:
         return []
     # One UNION query instead of three: this runs on every feed page.
-    hidden = Block.objects.filter(blocker=viewer).values_list("blocked_id", flat=True).union(
-        Block.objects.filter(blocked=viewer).values_list("blocker_id", flat=True)
+    hidden = (
+        Block.objects.filter(blocker=viewer)
+        .values_list("blocked_id", flat=True)
+        .union(
+            Block.objects.filter(blocked=viewer).values_list("blocker_id", flat=True)
+        )
     )
     if include_muted:
-        hidden = hidden.union(Mute.objects.filter(muter=viewer).values_list("muted_id", flat=True))
+        hidden = hidden.union(
+            Mute.objects.filter(muter=viewer).values_list("muted_id", flat=True)
+        )
     ids = set(hidden)
     return sorted(ids)
 
@@ -111,17 +132,20 @@ def hidden_author_ids(*, viewer: User | None, include_muted: bool) -> list[int]:
 def blocked_either_way(user_a_id: int, user_b_id: int) -> bool:
     """True when either account blocks the other."""
     return Block.objects.filter(
-        Q(blocker_id=user_a_id, blocked_id=user_b_id) | Q(blocker_id=user_b_id, blocked_id=user_a_id)
+        Q(blocker_id=user_a_id, blocked_id=user_b_id)
+        | Q(blocker_id=user_b_id, blocked_id=user_a_id)
     ).exists()
 
 
 def followed_ids(*, user: User) -> list[int]:
     """Ids of the accounts `user` follows."""
-    return list(Follow.objects.filter(follower=user).values_list("followee_id", flat=True))
+    return list(
+        Follow.objects.filter(follower=user).values_list("followee_id", flat=True)
+    )
 
 
 def home_candidates_for(*, viewer: User) -> QuerySet[Post]:
-    """Posts eligible for the viewer's home feed: own and followed authors, minus hidden ones.
+    """Posts for the viewer's home feed: own and followed authors, minus hidden ones.
 
     The ranking service starts from this set; the chronological feed pages it by time.
     """
@@ -133,13 +157,19 @@ def home_candidates_for(*, viewer: User) -> QuerySet[Post]:
     return _post_shape(queryset)
 
 
-def timeline_home(*, viewer: User, cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE) -> Page:
-    """Chronological home timeline: followed accounts and one's own posts, newest first."""
-    return _paginate(home_candidates_for(viewer=viewer), cursor=cursor, limit=limit, viewer=viewer)
+def timeline_home(
+    *, viewer: User, cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE
+) -> Page:
+    """Chronological home timeline: followed accounts and one's own, newest first."""
+    return _paginate(
+        home_candidates_for(viewer=viewer), cursor=cursor, limit=limit, viewer=viewer
+    )
 
 
-def timeline_public(*, viewer: User | None, cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE) -> Page:
-    """Every public post, newest first, minus accounts the viewer blocked, is blocked by or muted."""
+def timeline_public(
+    *, viewer: User | None, cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE
+) -> Page:
+    """Every public post, newest first, minus accounts blocked either way or muted."""
     queryset = Post.objects.all()
     hidden = hidden_author_ids(viewer=viewer, include_muted=True)
     if hidden:
@@ -148,13 +178,24 @@ def timeline_public(*, viewer: User | None, cursor: str | None = None, limit: in
 
 
 def timeline_profile(
-    *, viewer: User | None, author: User, cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE
+    *,
+    viewer: User | None,
+    author: User,
+    cursor: str | None = None,
+    limit: int = DEFAULT_PAGE_SIZE,
 ) -> Page:
     """One account's posts and replies, newest first."""
-    if viewer is not None and viewer.is_authenticated and blocked_either_way(viewer.id, author.id):
+    if (
+        viewer is not None
+        and viewer.is_authenticated
+        and blocked_either_way(viewer.id, author.id)
+    ):
         raise Http404("No such account.")
     return _paginate(
-        _post_shape(Post.objects.filter(author=author)), cursor=cursor, limit=limit, viewer=viewer
+        _post_shape(Post.objects.filter(author=author)),
+        cursor=cursor,
+        limit=limit,
+        viewer=viewer,
     )
 
 
@@ -172,7 +213,7 @@ def _username_possible(username: str) -> bool:
 
 
 def user_get_by_username(*, username: str) -> User:
-    """An active account by username (case-insensitive), or 404; blocks are not applied."""
+    """An active account by username (any case), or 404; blocks are not applied."""
     if not _username_possible(username):
         raise Http404("No such account.")
     try:
@@ -189,29 +230,45 @@ def user_get_for_viewer(*, viewer: User | None, username: str) -> User:
         user = User.objects.get(username__iexact=username, is_active=True)
     except User.DoesNotExist as exc:
         raise Http404("No such account.") from exc
-    if viewer is not None and viewer.is_authenticated and blocked_either_way(viewer.id, user.id):
+    if (
+        viewer is not None
+        and viewer.is_authenticated
+        and blocked_either_way(viewer.id, user.id)
+    ):
         raise Http404("No such account.")
     return user
 
 
-def post_get_for_viewer(*, viewer: User | None, post_id: object, for_update: bool = False) -> Post:
+def post_get_for_viewer(
+    *, viewer: User | None, post_id: object, for_update: bool = False
+) -> Post:
     """A post the viewer may see, or 404 (unknown id, or a block between them)."""
     try:
         pid = int(str(post_id))
     except ValueError as exc:
         raise Http404("No such post.") from exc
-    queryset = Post.objects.select_for_update() if for_update else _post_shape(Post.objects.all())
+    queryset = (
+        Post.objects.select_for_update()
+        if for_update
+        else _post_shape(Post.objects.all())
+    )
     try:
         post = queryset.get(id=pid)
     except ObjectDoesNotExist as exc:
         raise Http404("No such post.") from exc
-    if viewer is not None and viewer.is_authenticated and post.author_id != viewer.id:
-        if blocked_either_way(viewer.id, post.author_id):
-            raise Http404("No such post.")
+    if (
+        viewer is not None
+        and viewer.is_authenticated
+        and post.author_id != viewer.id
+        and blocked_either_way(viewer.id, post.author_id)
+    ):
+        raise Http404("No such post.")
     return post
 
 
-def thread_for(*, viewer: User | None, post_id: object) -> tuple[Post, list[Post], dict[int, dict[str, Any]]]:
+def thread_for(
+    *, viewer: User | None, post_id: object
+) -> tuple[Post, list[Post], dict[int, dict[str, Any]]]:
     """The post, its whole thread in reading order, and the viewer's reactions to it."""
     post = post_get_for_viewer(viewer=viewer, post_id=post_id)
     root_id = post.root_id or post.id
@@ -223,20 +280,35 @@ def thread_for(*, viewer: User | None, post_id: object) -> tuple[Post, list[Post
     return post, posts, viewer_reactions_for(viewer=viewer, posts=posts)
 
 
-def viewer_reactions_for(*, viewer: User | None, posts: list[Post]) -> dict[int, dict[str, Any]]:
+def viewer_reactions_for(
+    *, viewer: User | None, posts: list[Post]
+) -> dict[int, dict[str, Any]]:
     """Whether the viewer liked and how they rated each post, in two queries."""
     if viewer is None or not viewer.is_authenticated or not posts:
         return {}
     ids = [p.id for p in posts]
-    liked = set(Like.objects.filter(user=viewer, post_id__in=ids).values_list("post_id", flat=True))
-    ratings = dict(Rating.objects.filter(user=viewer, post_id__in=ids).values_list("post_id", "value"))
+    liked = set(
+        Like.objects.filter(user=viewer, post_id__in=ids).values_list(
+            "post_id", flat=True
+        )
+    )
+    ratings = dict(
+        Rating.objects.filter(user=viewer, post_id__in=ids).values_list(
+            "post_id", "value"
+        )
+    )
     return {pid: {"liked": pid in liked, "rating": ratings.get(pid)} for pid in ids}
 
 
 def relationship_for(*, viewer: User | None, other: User) -> dict[str, bool]:
     """How the viewer relates to another account (for follow/mute/block buttons)."""
     if viewer is None or not viewer.is_authenticated or viewer.id == other.id:
-        return {"following": False, "followed_by": False, "muting": False, "blocking": False}
+        return {
+            "following": False,
+            "followed_by": False,
+            "muting": False,
+            "blocking": False,
+        }
     return {
         "following": Follow.objects.filter(follower=viewer, followee=other).exists(),
         "followed_by": Follow.objects.filter(follower=other, followee=viewer).exists(),
@@ -271,7 +343,7 @@ def search_query_clean(raw: object) -> str:
 
 
 def posts_search(*, viewer: User | None, query: str, limit: int = 20) -> list[Post]:
-    """Posts matching the query: full-text search on PostgreSQL, substring match on SQLite."""
+    """Posts matching the query: full-text search on PostgreSQL, else substrings."""
     queryset = Post.objects.all()
     hidden = hidden_author_ids(viewer=viewer, include_muted=True)
     if hidden:
@@ -336,11 +408,20 @@ def account_export(*, user: User) -> dict[str, Any]:
             "date_joined": iso(user.date_joined),
         },
         "posts": [
-            {"id": p.id, "body": p.body, "parent_id": p.parent_id, "created_at": iso(p.created_at)}
+            {
+                "id": p.id,
+                "body": p.body,
+                "parent_id": p.parent_id,
+                "created_at": iso(p.created_at),
+            }
             for p in Post.objects.filter(author=user).order_by("created_at", "id")
         ],
         "following": [
-            {"username": f.followee.username, "priority": f.priority, "since": iso(f.created_at)}
+            {
+                "username": f.followee.username,
+                "priority": f.priority,
+                "since": iso(f.created_at),
+            }
             for f in Follow.objects.filter(follower=user).select_related("followee")
         ],
         "likes": [
@@ -348,13 +429,29 @@ def account_export(*, user: User) -> dict[str, Any]:
             for like in Like.objects.filter(user=user)
         ],
         "ratings": [
-            {"post_id": r.post_id, "value": "helpful" if r.value == 1 else "unhelpful", "at": iso(r.updated_at)}
+            {
+                "post_id": r.post_id,
+                "value": "helpful" if r.value == 1 else "unhelpful",
+                "at": iso(r.updated_at),
+            }
             for r in Rating.objects.filter(user=user)
         ],
         "reports": [
-            {"post_id": r.post_id, "reason": r.reason, "details": r.details, "status": r.status, "at": iso(r.created_at)}
+            {
+                "post_id": r.post_id,
+                "reason": r.reason,
+                "details": r.details,
+                "status": r.status,
+                "at": iso(r.created_at),
+            }
             for r in user.reports_made.all()
         ],
-        "blocks": [b.blocked.username for b in Block.objects.filter(blocker=user).select_related("blocked")],
-        "mutes": [m.muted.username for m in Mute.objects.filter(muter=user).select_related("muted")],
+        "blocks": [
+            b.blocked.username
+            for b in Block.objects.filter(blocker=user).select_related("blocked")
+        ],
+        "mutes": [
+            m.muted.username
+            for m in Mute.objects.filter(muter=user).select_related("muted")
+        ],
     }

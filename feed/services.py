@@ -16,21 +16,48 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from . import events
-from .models import Block, Follow, Like, Mention, Mute, Notification, Post, Rating, Report, User
+from .models import (
+    Block,
+    Follow,
+    Like,
+    Mention,
+    Mute,
+    Notification,
+    Post,
+    Rating,
+    Report,
+    User,
+)
 from .selectors import blocked_either_way, post_get_for_viewer, user_get
 from .text import USERNAME_PATTERN, mentioned_usernames, post_body_clean
 
 USERNAME_RE = re.compile(rf"^{USERNAME_PATTERN}$")
 RESERVED_USERNAMES = frozenset(
-    {"admin", "api", "charter", "transparency", "static", "login", "logout", "signup",
-     "settings", "system", "board", "moderator", "support", "root"}
+    {
+        "admin",
+        "api",
+        "charter",
+        "transparency",
+        "static",
+        "login",
+        "logout",
+        "signup",
+        "settings",
+        "system",
+        "board",
+        "moderator",
+        "support",
+        "root",
+    }
 )
 
 
-# Accounts ---------------------------------------------------------------------------
+# Accounts -----------------------------------------------------------------------------
 
 
-def user_signup(*, username: str, password: str, email: str = "", display_name: str = "") -> User:
+def user_signup(
+    *, username: str, password: str, email: str = "", display_name: str = ""
+) -> User:
     """Create a citizen account after checking the username and password rules."""
     username = (username or "").strip()
     if not USERNAME_RE.match(username):
@@ -38,9 +65,13 @@ def user_signup(*, username: str, password: str, email: str = "", display_name: 
             {"username": "Use 3–30 letters, digits or underscores for your username."}
         )
     if username.lower() in RESERVED_USERNAMES:
-        raise ValidationError({"username": "That username is reserved; choose another."})
+        raise ValidationError(
+            {"username": "That username is reserved; choose another."}
+        )
     if len(display_name) > 50:
-        raise ValidationError({"display_name": "Display names can be at most 50 characters."})
+        raise ValidationError(
+            {"display_name": "Display names can be at most 50 characters."}
+        )
     candidate = User(username=username, email=email, display_name=display_name.strip())
     try:
         password_validation.validate_password(password, user=candidate)
@@ -49,11 +80,15 @@ def user_signup(*, username: str, password: str, email: str = "", display_name: 
     try:
         with transaction.atomic():
             if User.objects.filter(username__iexact=username).exists():
-                raise ValidationError({"username": "That username is taken; choose another."})
+                raise ValidationError(
+                    {"username": "That username is taken; choose another."}
+                )
             candidate.set_password(password)
             candidate.save()
     except IntegrityError as exc:
-        raise ValidationError({"username": "That username is taken; choose another."}) from exc
+        raise ValidationError(
+            {"username": "That username is taken; choose another."}
+        ) from exc
     return candidate
 
 
@@ -90,15 +125,21 @@ def password_change(*, user: User, old_password: str, new_password: str) -> User
 def account_delete(*, user: User, password: str) -> None:
     """Delete the account and everything it wrote, after confirming the password."""
     if not user.check_password(password):
-        raise ValidationError({"password": "Enter your current password to delete your account."})
+        raise ValidationError(
+            {"password": "Enter your current password to delete your account."}
+        )
     with transaction.atomic():
         # Replies by others survive, detached; counters on posts they reacted to drop.
         for model, field in ((Like, "like_count"),):
-            post_ids = list(model.objects.filter(user=user).values_list("post_id", flat=True))
+            post_ids = list(
+                model.objects.filter(user=user).values_list("post_id", flat=True)
+            )
             Post.objects.filter(id__in=post_ids).update(**{field: F(field) - 1})
         for value, field in ((1, "helpful_count"), (-1, "unhelpful_count")):
             post_ids = list(
-                Rating.objects.filter(user=user, value=value).values_list("post_id", flat=True)
+                Rating.objects.filter(user=user, value=value).values_list(
+                    "post_id", flat=True
+                )
             )
             Post.objects.filter(id__in=post_ids).update(**{field: F(field) - 1})
         parent_ids = list(
@@ -113,7 +154,7 @@ def account_delete(*, user: User, password: str) -> None:
         user.delete()
 
 
-# Posts ------------------------------------------------------------------------------
+# Posts --------------------------------------------------------------------------------
 
 
 def post_create(*, author: User, body: object, parent_id: int | None = None) -> Post:
@@ -142,18 +183,34 @@ def post_create(*, author: User, body: object, parent_id: int | None = None) -> 
         if parent is not None:
             Post.objects.filter(id=parent.id).update(reply_count=F("reply_count") + 1)
             if parent.author_id != author.id:
-                _notify(recipient_id=parent.author_id, actor=author, kind=Notification.Kind.REPLY, post=post)
+                _notify(
+                    recipient_id=parent.author_id,
+                    actor=author,
+                    kind=Notification.Kind.REPLY,
+                    post=post,
+                )
             thread_root = post.root_id or post.id
             events.broadcast_after_commit(
                 events.group_for_thread(thread_root),
-                {"type": "thread.reply", "post_id": post.id, "parent_id": parent.id,
-                 "reply_count": parent.reply_count + 1},
+                {
+                    "type": "thread.reply",
+                    "post_id": post.id,
+                    "parent_id": parent.id,
+                    "reply_count": parent.reply_count + 1,
+                },
             )
-        _record_mentions(post=post, author=author, skip_user_id=parent.author_id if parent else None)
+        _record_mentions(
+            post=post, author=author, skip_user_id=parent.author_id if parent else None
+        )
         events.broadcast_after_commit(
             events.group_for_author(author.id),
-            {"type": "post.created", "post_id": post.id, "author_id": author.id,
-             "author": author.username, "is_reply": parent is not None},
+            {
+                "type": "post.created",
+                "post_id": post.id,
+                "author_id": author.id,
+                "author": author.username,
+                "is_reply": parent is not None,
+            },
         )
         _enqueue_signals(post.id)
     return post
@@ -173,7 +230,12 @@ def _record_mentions(*, post: Post, author: User, skip_user_id: int | None) -> N
             continue
         Mention.objects.get_or_create(post=post, user=user)
         if user.id != skip_user_id:
-            _notify(recipient_id=user.id, actor=author, kind=Notification.Kind.MENTION, post=post)
+            _notify(
+                recipient_id=user.id,
+                actor=author,
+                kind=Notification.Kind.MENTION,
+                post=post,
+            )
 
 
 def _enqueue_signals(post_id: int) -> None:
@@ -199,7 +261,7 @@ def post_delete(*, user: User, post_id: int) -> None:
         post.delete()
 
 
-# Follows, blocks, mutes -----------------------------------------------------------------
+# Follows, blocks, mutes ---------------------------------------------------------------
 
 
 def follow_create(*, follower: User, followee_id: int) -> Follow:
@@ -212,10 +274,19 @@ def follow_create(*, follower: User, followee_id: int) -> Follow:
     try:
         with transaction.atomic():
             follow = Follow.objects.create(follower=follower, followee=followee)
-            _notify(recipient_id=followee.id, actor=follower, kind=Notification.Kind.FOLLOW, post=None)
+            _notify(
+                recipient_id=followee.id,
+                actor=follower,
+                kind=Notification.Kind.FOLLOW,
+                post=None,
+            )
             events.broadcast_after_commit(
                 events.group_for_user(follower.id),
-                {"type": "follows.changed", "author_id": followee.id, "following": True},
+                {
+                    "type": "follows.changed",
+                    "author_id": followee.id,
+                    "following": True,
+                },
             )
     except IntegrityError as exc:
         raise ValidationError(f"You already follow @{followee.username}.") from exc
@@ -225,7 +296,9 @@ def follow_create(*, follower: User, followee_id: int) -> Follow:
 def follow_delete(*, follower: User, followee_id: int) -> None:
     """Stop following an account."""
     with transaction.atomic():
-        deleted, _ = Follow.objects.filter(follower=follower, followee_id=followee_id).delete()
+        deleted, _ = Follow.objects.filter(
+            follower=follower, followee_id=followee_id
+        ).delete()
         if not deleted:
             raise ValidationError("You don't follow this account.")
         events.broadcast_after_commit(
@@ -235,10 +308,18 @@ def follow_delete(*, follower: User, followee_id: int) -> None:
 
 
 def follow_priority_set(*, follower: User, followee_id: int, priority: int) -> Follow:
-    """Set how much a followed account matters to the follower (-2..2); ranking's affinity."""
-    if not isinstance(priority, int) or isinstance(priority, bool) or not -2 <= priority <= 2:
-        raise ValidationError({"priority": "Priority must be a whole number from -2 to 2."})
-    updated = Follow.objects.filter(follower=follower, followee_id=followee_id).update(priority=priority)
+    """Set how much a followed account matters (-2..2); it feeds ranking's affinity."""
+    if (
+        not isinstance(priority, int)
+        or isinstance(priority, bool)
+        or not -2 <= priority <= 2
+    ):
+        raise ValidationError(
+            {"priority": "Priority must be a whole number from -2 to 2."}
+        )
+    updated = Follow.objects.filter(follower=follower, followee_id=followee_id).update(
+        priority=priority
+    )
     if not updated:
         raise ValidationError("Follow the account before giving it a priority.")
     return Follow.objects.get(follower=follower, followee_id=followee_id)
@@ -280,7 +361,8 @@ def mute_create(*, muter: User, muted_id: int) -> Mute:
         with transaction.atomic():
             mute = Mute.objects.create(muter=muter, muted=muted)
             events.broadcast_after_commit(
-                events.group_for_user(muter.id), {"type": "mutes.changed", "author_id": muted.id, "muted": True}
+                events.group_for_user(muter.id),
+                {"type": "mutes.changed", "author_id": muted.id, "muted": True},
             )
     except IntegrityError as exc:
         raise ValidationError(f"You already mute @{muted.username}.") from exc
@@ -294,11 +376,12 @@ def mute_delete(*, muter: User, muted_id: int) -> None:
         if not deleted:
             raise ValidationError("You don't mute this account.")
         events.broadcast_after_commit(
-            events.group_for_user(muter.id), {"type": "mutes.changed", "author_id": muted_id, "muted": False}
+            events.group_for_user(muter.id),
+            {"type": "mutes.changed", "author_id": muted_id, "muted": False},
         )
 
 
-# Reactions ------------------------------------------------------------------------------
+# Reactions ----------------------------------------------------------------------------
 
 
 def like_create(*, user: User, post_id: int) -> Like:
@@ -320,7 +403,9 @@ def like_delete(*, user: User, post_id: int) -> None:
         deleted, _ = Like.objects.filter(user=user, post_id=post_id).delete()
         if not deleted:
             raise ValidationError("You don't like this post.")
-        Post.objects.filter(id=post_id, like_count__gt=0).update(like_count=F("like_count") - 1)
+        Post.objects.filter(id=post_id, like_count__gt=0).update(
+            like_count=F("like_count") - 1
+        )
         _broadcast_counts(post_id)
 
 
@@ -342,7 +427,9 @@ def rating_set(*, user: User, post_id: int, value: object) -> Rating:
         post = post_get_for_viewer(viewer=user, post_id=post_id)
         if post.author_id == user.id:
             raise ValidationError("You can't rate your own post.")
-        existing = Rating.objects.select_for_update().filter(user=user, post=post).first()
+        existing = (
+            Rating.objects.select_for_update().filter(user=user, post=post).first()
+        )
         if existing is None:
             try:
                 with transaction.atomic():
@@ -370,60 +457,94 @@ def rating_set(*, user: User, post_id: int, value: object) -> Rating:
 def rating_delete(*, user: User, post_id: int) -> None:
     """Withdraw a rating."""
     with transaction.atomic():
-        rating = Rating.objects.select_for_update().filter(user=user, post_id=post_id).first()
+        rating = (
+            Rating.objects.select_for_update()
+            .filter(user=user, post_id=post_id)
+            .first()
+        )
         if rating is None:
             raise ValidationError("You haven't rated this post.")
         field = "helpful_count" if rating.value == 1 else "unhelpful_count"
         rating.delete()
-        Post.objects.filter(id=post_id, **{f"{field}__gt": 0}).update(**{field: F(field) - 1})
+        Post.objects.filter(id=post_id, **{f"{field}__gt": 0}).update(
+            **{field: F(field) - 1}
+        )
         _broadcast_counts(post_id)
 
 
 def _broadcast_counts(post_id: int) -> None:
     def send() -> None:
-        post = Post.objects.filter(id=post_id).values(
-            "id", "root_id", "like_count", "reply_count", "helpful_count", "unhelpful_count"
-        ).first()
+        post = (
+            Post.objects.filter(id=post_id)
+            .values(
+                "id",
+                "root_id",
+                "like_count",
+                "reply_count",
+                "helpful_count",
+                "unhelpful_count",
+            )
+            .first()
+        )
         if post is None:
             return
         root_id = post.pop("root_id") or post["id"]
         events._send_now(
             events.group_for_thread(root_id),
-            {"type": "post.counts", **{k: v for k, v in post.items()}, "post_id": post["id"]},
+            {
+                "type": "post.counts",
+                **{k: v for k, v in post.items()},
+                "post_id": post["id"],
+            },
         )
 
     transaction.on_commit(send)
 
 
-# Reports and notifications ------------------------------------------------------------------
+# Reports and notifications ------------------------------------------------------------
 
 
-def report_create(*, reporter: User, post_id: int, reason: str, details: str = "") -> Report:
+def report_create(
+    *, reporter: User, post_id: int, reason: str, details: str = ""
+) -> Report:
     """Flag a post for moderators, with a reason."""
     if reason not in Report.Reason.values:
         choices = ", ".join(Report.Reason.values)
         raise ValidationError({"reason": f"Choose a reason from: {choices}."})
     details = (details or "").strip()
     if len(details) > 1000:
-        raise ValidationError({"details": "Keep the details to 1000 characters or fewer."})
+        raise ValidationError(
+            {"details": "Keep the details to 1000 characters or fewer."}
+        )
     try:
         with transaction.atomic():
             post = post_get_for_viewer(viewer=reporter, post_id=post_id)
             if post.author_id == reporter.id:
-                raise ValidationError("You can't report your own post; delete it instead.")
-            return Report.objects.create(reporter=reporter, post=post, reason=reason, details=details)
+                raise ValidationError(
+                    "You can't report your own post; delete it instead."
+                )
+            return Report.objects.create(
+                reporter=reporter, post=post, reason=reason, details=details
+            )
     except IntegrityError as exc:
         raise ValidationError("You have already reported this post.") from exc
 
 
-def _notify(*, recipient_id: int, actor: User, kind: str, post: Post | None) -> Notification:
+def _notify(
+    *, recipient_id: int, actor: User, kind: str, post: Post | None
+) -> Notification:
     notification = Notification.objects.create(
         recipient_id=recipient_id, actor=actor, kind=kind, post=post
     )
     events.broadcast_after_commit(
         events.group_for_user(recipient_id),
-        {"type": "notification.created", "notification_id": notification.id, "kind": kind,
-         "actor": actor.username, "post_id": post.id if post else None},
+        {
+            "type": "notification.created",
+            "notification_id": notification.id,
+            "kind": kind,
+            "actor": actor.username,
+            "post_id": post.id if post else None,
+        },
     )
     return notification
 

@@ -26,8 +26,8 @@ def post_body_clean(raw: object) -> str:
         raise ValueError("Write something: a post can't be empty.")
     if len(body) > POST_MAX_LENGTH:
         raise ValueError(
-            f"Posts can be at most {POST_MAX_LENGTH} characters; this one has {len(body)}."
-            " Shorten it or split it into a thread."
+            f"Posts can be at most {POST_MAX_LENGTH} characters; this one has "
+            f"{len(body)}. Shorten it or split it into a thread."
         )
     if "\x00" in body:
         raise ValueError("Posts can't contain NUL characters.")
@@ -59,7 +59,9 @@ def render_post_body(body: str) -> SafeString:
         position = match.end()
         if match.group("url"):
             url = escape(match.group("url"))
-            parts.append(f'<a href="{url}" rel="nofollow noopener ugc" target="_blank">{url}</a>')
+            parts.append(
+                f'<a href="{url}" rel="nofollow noopener ugc" target="_blank">{url}</a>'
+            )
         else:
             # USERNAME_PATTERN admits only [A-Za-z0-9_], so the name needs no escaping.
             username = match.group(3)

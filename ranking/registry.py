@@ -82,7 +82,10 @@ SIGNALS: dict[str, SignalSpec] = {
         ),
         SignalSpec(
             name="recency",
-            description="Freshness: it halves every few hours after posting; the charter sets the half-life.",
+            description=(
+                "Freshness: it halves every few hours after posting; "
+                "the charter sets the half-life."
+            ),
             low=0.0,
             high=1.0,
             version="1",

@@ -28,7 +28,9 @@ def _drives_a_browser(item: pytest.Item) -> bool:
     return item.get_closest_marker("browser") is not None or "chromium" in fixtures
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
     """Run browser tests last.
 
     The session-wide Playwright driver keeps an asyncio loop running in the main
@@ -62,7 +64,10 @@ def make_user(db: Any) -> Any:
         counter["n"] += 1
         name = username or f"citizen{counter['n']}"
         return User.objects.create_user(
-            username=name, password="correct-horse-42", email=f"{name}@example.org", **extra
+            username=name,
+            password="correct-horse-42",
+            email=f"{name}@example.org",
+            **extra,
         )
 
     return _make
@@ -146,8 +151,10 @@ def live_daphne(transactional_db: Any) -> Iterator[str]:
 
 
 def _chromium_path() -> str | None:
-    return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or (
-        "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
+    return (
+        os.environ.get("CHROMIUM_PATH")
+        or shutil.which("chromium")
+        or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
     )
 
 
@@ -161,7 +168,9 @@ def chromium() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        browser = playwright.chromium.launch(
+            executable_path=executable, args=CHROMIUM_FLAGS
+        )
         try:
             yield browser
         finally:
@@ -192,7 +201,7 @@ def second_browser_page(chromium: Any) -> Iterator[Any]:
 
 @pytest.fixture
 def active_charter(db: Any) -> Any:
-    """Charter v1 adopted and in force (with its ledger entries), via the real service."""
+    """Charter v1 in force, with its ledger entries, made by the real service."""
     from charter.services import charter_genesis
 
     return charter_genesis()
