@@ -33,6 +33,16 @@ def _post_id() -> int:
     return random.choice(SEED["post_ids"])
 
 
+def _post_id_by_other(me: dict[str, Any]) -> int:
+    """A random recent post `me` did not write: rating one's own post is a 400
+    by design, not a failure of the server."""
+    authors: dict[str, str] = SEED.get("post_authors", {})
+    while True:
+        post_id = _post_id()
+        if authors.get(str(post_id)) != me["username"]:
+            return post_id
+
+
 @dataclass(frozen=True)
 class Endpoint:
     weight: int
@@ -59,7 +69,7 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint(
         3,
         "PUT",
-        lambda me: f"/api/posts/{_post_id()}/rating/",
+        lambda me: f"/api/posts/{_post_id_by_other(me)}/rating/",
         "rate",
         lambda me: {"value": random.choice(["helpful", "unhelpful"])},
     ),

@@ -8,9 +8,11 @@ through ranking.feed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from typing import Any
 
 from django.db.models import Q
+from django.urls import get_script_prefix, reverse
 
 from feed import selectors
 from feed.models import Post, User
@@ -19,6 +21,36 @@ from ranking.feed import FeedPage, feed_for
 
 # The "new posts" banner never claims more than this; "99+" reads fine.
 NEW_COUNT_CAP = 99
+
+# Reversed in place of a real id, then split around: any id the URL converter
+# accepts (`<int:...>`) renders as itself, with no quoting.
+_ID_PLACEHOLDER = 918273645
+
+
+@lru_cache(maxsize=64)
+def _url_parts(name: str, kwarg: str, script_prefix: str) -> tuple[str, str]:
+    """The text of `name`'s URL before and after its one integer argument.
+
+    `script_prefix` is only part of the cache key: reverse() reads the
+    current one itself, so each mount point gets its own entry.
+    """
+    url = reverse(name, kwargs={kwarg: _ID_PLACEHOLDER})
+    head, tail = url.split(str(_ID_PLACEHOLDER))
+    return head, tail
+
+
+@lru_cache(maxsize=4096)
+def _profile_url(username: str, script_prefix: str) -> str:
+    # A pure function of the username (and the mount point, in the key):
+    # authors repeat down a page and across requests.
+    return reverse("frontend:profile", kwargs={"username": username})
+
+
+def id_url(name: str, kwarg: str, value: int) -> str:
+    """reverse(name, kwargs={kwarg: value}) for an integer-argument route,
+    without the resolver walk: a feed page reversed ~7 URLs per post."""
+    head, tail = _url_parts(name, kwarg, get_script_prefix())
+    return f"{head}{int(value)}{tail}"
 
 
 @dataclass(frozen=True)
@@ -33,6 +65,44 @@ class FeedItem:
     explanation: Any = None
     # The viewer's "show more / less like this" on it (True / False / None).
     feedback: bool | None = None
+
+    # Ready-made text for the post templates, which use these many times per
+    # post: a string renders without the per-value number localisation an
+    # int goes through, and the URLs skip the `{% url %}` resolver walk.
+    @cached_property
+    def pid(self) -> str:
+        return str(int(self.post.id))
+
+    @cached_property
+    def profile_url(self) -> str:
+        return _profile_url(self.post.author.username, get_script_prefix())
+
+    @cached_property
+    def thread_url(self) -> str:
+        return id_url("frontend:thread", "post_id", self.post.id)
+
+    @cached_property
+    def react_url(self) -> str:
+        return id_url("frontend:react", "post_id", self.post.id)
+
+    @cached_property
+    def delete_url(self) -> str:
+        return id_url("frontend:delete", "post_id", self.post.id)
+
+    @cached_property
+    def report_url(self) -> str:
+        return id_url("frontend:report", "post_id", self.post.id)
+
+    @cached_property
+    def feedback_url(self) -> str:
+        return id_url("ranking:feedback", "post_id", self.post.id)
+
+    @cached_property
+    def charter_url(self) -> str:
+        """The charter version this item was ranked under ('' when unranked)."""
+        if self.explanation is None:
+            return ""
+        return id_url("charter:version", "number", self.explanation.policy_version)
 
 
 def home_feed_for(
