@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import selectors
+from . import selectors, signing
 from .formats import (
     checkpoint_json,
     consistency_json,
@@ -89,6 +89,15 @@ class KeySerializer(serializers.Serializer):
         help_text="base64 of the raw 32-byte Ed25519 key"
     )
     verifier_key = serializers.CharField(help_text="name+keyid+base64(0x01 || key)")
+
+
+class KeyHistorySerializer(serializers.Serializer):
+    verifier_key = serializers.CharField(help_text="name+keyid+base64(0x01 || key)")
+    from_size = serializers.IntegerField(help_text="first tree size it signs")
+    until_size = serializers.IntegerField(
+        allow_null=True,
+        help_text="tree size at which it handed over to the next key; null if current",
+    )
 
 
 class EntryPagination(PageNumberPagination):
@@ -206,6 +215,23 @@ class KeyView(APIView):
     def get(self, request: Request) -> Response:
         """The Ed25519 public key that signs checkpoints."""
         return Response(KeySerializer(key_json()).data)
+
+
+class KeyHistoryView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: KeyHistorySerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        """Every key that has signed checkpoints, oldest first; the last is current."""
+        history = [
+            {
+                "verifier_key": past.verifier_key,
+                "from_size": past.from_size,
+                "until_size": past.until_size,
+            }
+            for past in signing.key_history()
+        ]
+        return Response(KeyHistorySerializer(history, many=True).data)
 
 
 class InclusionProofView(APIView):

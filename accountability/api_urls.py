@@ -11,6 +11,7 @@ urlpatterns = [
     path("transparency/log.jsonl", api.LogDownload.as_view(), name="log"),
     path("transparency/checkpoint", api.CheckpointView.as_view(), name="checkpoint"),
     path("transparency/key", api.KeyView.as_view(), name="key"),
+    path("transparency/keys", api.KeyHistoryView.as_view(), name="keys"),
     path(
         "transparency/proof/inclusion",
         api.InclusionProofView.as_view(),

@@ -97,6 +97,12 @@ _KINDS: tuple[EntryKind, ...] = (
         "moderation.action",
         "A moderator acted on a post or account (for example after a report).",
     ),
+    EntryKind(
+        "ledger.key_rotated",
+        "The key that signs this log's checkpoints was replaced. The payload names "
+        "the old and the new public key and the tree size from which the new key "
+        "signs; the old key signed the checkpoint that includes this entry.",
+    ),
 )
 
 ENTRY_KINDS: dict[str, EntryKind] = {kind.name: kind for kind in _KINDS}

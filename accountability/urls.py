@@ -11,6 +11,7 @@ urlpatterns = [
     path("log.jsonl", views.log_jsonl, name="log"),
     path("checkpoint", views.checkpoint, name="checkpoint"),
     path("key", views.key, name="key"),
+    path("keys", views.keys, name="keys"),
     path("proof/inclusion", views.inclusion, name="inclusion"),
     path("proof/consistency", views.consistency, name="consistency"),
     path("verify.py", views.verifier_download, name="verifier"),

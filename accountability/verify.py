@@ -4,6 +4,8 @@ Run it with nothing but the downloaded files:
 
     python verify.py --log log.jsonl --checkpoint checkpoint --key key
     python verify.py ... --previous OLD_CHECKPOINT   # also prove append-only
+    python verify.py ... --key old-key --key new-key   # across a key rotation
+    python verify.py ... --key keys                    # /transparency/keys
 
 (or `python -m accountability.verify ...` inside the project). It needs the
 Python standard library and the `cryptography` package, nothing else: this file
@@ -17,10 +19,14 @@ What it checks:
   SHA-256(0x00 || canonical JSON), node = SHA-256(0x01 || left || right))
   equals the root in the checkpoint, and the log is exactly as long as the
   checkpoint says;
-* the checkpoint (a C2SP signed note) carries a valid Ed25519 signature by the
-  published key;
-* with --previous: the older checkpoint is signed by the same key and its tree
-  is a prefix of the new one (its root is recomputed from the same entries).
+* the checkpoint (a C2SP signed note) carries a valid Ed25519 signature by a
+  trusted key: every --key you give (a file may hold several keys, one a line;
+  lines starting with # are comments), so that after a key rotation the
+  current and the retired keys are all trusted, and a signature line naming a
+  trusted key but failing to verify is an error;
+* with --previous: the older checkpoint is signed by a trusted key (perhaps a
+  retired one) and its tree is a prefix of the new one (its root is recomputed
+  from the same entries).
 
 It exits 0 and prints one line starting with "OK" only if all of that holds;
 otherwise it prints one line starting with "FAIL" (naming the first bad index
@@ -315,6 +321,49 @@ def checkpoint_open(note: str, key: VerifierKey) -> Checkpoint:
     return Checkpoint(origin=origin, size=int(size_text), root=root, body=body)
 
 
+def verifier_keys_parse(text: str) -> list[VerifierKey]:
+    """Parse one or more verifier keys, one a line; blank and # lines are skipped."""
+    keys = [
+        verifier_key_parse(line)
+        for line in text.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    if not keys:
+        raise VerificationError("no verifier key was given")
+    return keys
+
+
+def checkpoint_open_trusted(
+    note: str, keys: Sequence[VerifierKey]
+) -> tuple[Checkpoint, VerifierKey]:
+    """Check a checkpoint against several trusted keys; return it and its signer.
+
+    Passes if at least one trusted key signed it. A signature line that names a
+    trusted key and does not verify fails the whole note: that is a forgery
+    attempt, not someone else's signature.
+    """
+    opened: tuple[Checkpoint, VerifierKey] | None = None
+    for key in keys:
+        try:
+            checkpoint = checkpoint_open(note, key)
+        except VerificationError as exc:
+            if str(exc).startswith("the checkpoint is not signed by the key"):
+                continue
+            raise
+        if opened is None:
+            opened = (checkpoint, key)
+    if opened is None:
+        if len(keys) == 1:
+            raise VerificationError(
+                f"the checkpoint is not signed by the key {keys[0].name}"
+            )
+        names = ", ".join(f"{k.name}+{k.key_id.hex()}" for k in keys)
+        raise VerificationError(
+            f"the checkpoint is not signed by any trusted key ({names})"
+        )
+    return opened
+
+
 # The log ----------------------------------------------------------------------------
 
 
@@ -377,10 +426,12 @@ def verify_log(
 ) -> Verdict:
     """Check a downloaded log against a signed checkpoint (and an older one)."""
     try:
-        key = verifier_key_parse(key_text)
-        checkpoint = checkpoint_open(checkpoint_note, key)
+        keys = verifier_keys_parse(key_text)
+        checkpoint, key = checkpoint_open_trusted(checkpoint_note, keys)
         previous = (
-            checkpoint_open(previous_note, key) if previous_note is not None else None
+            checkpoint_open_trusted(previous_note, keys)[0]
+            if previous_note is not None
+            else None
         )
     except VerificationError as exc:
         return Verdict(False, str(exc))
@@ -447,7 +498,7 @@ def verify_log(
     return Verdict(
         True,
         f"{count} entries of {checkpoint.origin} match the checkpoint signed by "
-        f"{key.name}{extra}",
+        f"{key.name}+{key.key_id.hex()}{extra}",
     )
 
 
@@ -460,14 +511,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--log", required=True, help="the log as JSON Lines (log.jsonl)"
     )
     parser.add_argument("--checkpoint", required=True, help="the signed checkpoint")
-    parser.add_argument("--key", required=True, help="the published verifier key")
+    parser.add_argument(
+        "--key",
+        required=True,
+        action="append",
+        help="a file with a trusted verifier key (or several, one a line); "
+        "repeat --key to trust several files, e.g. the keys before and after a "
+        "rotation",
+    )
     parser.add_argument("--previous", help="an older checkpoint you kept")
     args = parser.parse_args(argv)
     try:
         with open(args.checkpoint, encoding="utf-8") as f:
             checkpoint_note = f.read()
-        with open(args.key, encoding="utf-8") as f:
-            key_text = f.read()
+        key_texts = []
+        for key_path in args.key:
+            with open(key_path, encoding="utf-8") as f:
+                key_texts.append(f.read())
+        key_text = "\n".join(key_texts)
         previous_note = None
         if args.previous:
             with open(args.previous, encoding="utf-8") as f:

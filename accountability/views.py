@@ -96,6 +96,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "kinds": list(ENTRY_KINDS.values()),
         "checkpoint": checkpoint,
         "verifier_key": signing.verifier_key(),
+        "key_history": signing.key_history(),
         "origin": signing.key_name(),
     }
     return render(request, "accountability/transparency.html", context)
@@ -142,6 +143,29 @@ def checkpoint(request: HttpRequest) -> HttpResponse:
 def key(request: HttpRequest) -> HttpResponse:
     return HttpResponse(
         signing.verifier_key() + "\n", content_type="text/plain; charset=utf-8"
+    )
+
+
+@require_GET
+def keys(request: HttpRequest) -> HttpResponse:
+    """Every key the log has used, oldest first, in a file verify.py --key reads."""
+    lines = [
+        f"# Verifier keys of {signing.key_name()}, oldest first. The last one is "
+        "current; give this file to verify.py --key to trust them all."
+    ]
+    for number, past in enumerate(signing.key_history(), start=1):
+        if past.until_size is None:
+            lines.append(
+                f"# key {number}: current, signs from tree size {past.from_size}"
+            )
+        else:
+            lines.append(
+                f"# key {number}: retired, signed from tree size {past.from_size}, "
+                f"handed over at tree size {past.until_size}"
+            )
+        lines.append(past.verifier_key)
+    return HttpResponse(
+        "\n".join(lines) + "\n", content_type="text/plain; charset=utf-8"
     )
 
 

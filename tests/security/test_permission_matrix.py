@@ -863,6 +863,7 @@ READ_ONLY_PAGES = frozenset(
         "accountability:log",
         "accountability:checkpoint",
         "accountability:key",
+        "accountability:keys",
         "accountability:inclusion",
         "accountability:consistency",
         "accountability:verifier",
