@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import io
 import json
 import subprocess
 import sys
@@ -352,3 +353,27 @@ def test_the_verifier_still_imports_only_stdlib_and_cryptography() -> None:
         elif isinstance(node, ast.ImportFrom):
             imported.add((node.module or "").split(".")[0])
     assert imported - (set(sys.stdlib_module_names) | {"cryptography"}) == set()
+
+
+def test_verify_ledger_accepts_a_previous_checkpoint_signed_before_a_rotation(
+    own_key: Path, fill_ledger: Callable[[int], list[LedgerEntry]], tmp_path: Path
+) -> None:
+    fill_ledger(5)
+    old_note = save(tmp_path / "old-checkpoint", checkpoint_at(size=5).note)
+    rotate()
+    fill_ledger(3)
+    call_command("verify_ledger", previous=old_note, stdout=io.StringIO())
+    # A checkpoint by a key the log never used is still refused.
+    stranger = Ed25519PrivateKey.generate()
+    note = checkpoint_at(size=5).note
+    body = note[: note.index("\n\n") + 1]
+    forged = signing.signature_line(key=stranger, body=body)
+    with pytest.raises(CommandError, match="FAIL the previous checkpoint"):
+        call_command(
+            "verify_ledger",
+            previous=save(
+                tmp_path / "forged",
+                body + "\n" + forged,
+            ),
+            stdout=io.StringIO(),
+        )

@@ -9,7 +9,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accountability import signing
 from accountability.audit import ledger_audit
-from accountability.verify import VerificationError, checkpoint_open, verifier_key_parse
+from accountability.verify import (
+    VerificationError,
+    checkpoint_open_trusted,
+    verifier_key_parse,
+)
 
 
 class Command(BaseCommand):
@@ -31,9 +35,12 @@ class Command(BaseCommand):
         if options["previous"]:
             try:
                 note = options["previous"].read_text(encoding="utf-8")
-                previous = checkpoint_open(
-                    note, verifier_key_parse(signing.verifier_key())
-                )
+                # An older checkpoint may predate a key rotation: trust every
+                # key the log has used, as the offline verifier does.
+                trusted = [
+                    verifier_key_parse(k.verifier_key) for k in signing.key_history()
+                ]
+                previous, _ = checkpoint_open_trusted(note, trusted)
             except OSError as exc:
                 raise CommandError(f"cannot read {options['previous']}: {exc}") from exc
             except VerificationError as exc:
