@@ -199,6 +199,10 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_PREFIX", "charter"),
             "TIMEOUT": 300,
+            # One pool per process, not one per request (see the module).
+            "OPTIONS": {
+                "pool_class": "charter_social.redis_cache.SharedConnectionPool"
+            },
         }
     }
 else:
