@@ -130,18 +130,11 @@ def account_delete(*, user: User, password: str) -> None:
         )
     with transaction.atomic():
         # Replies by others survive, detached; counters on posts they reacted to drop.
-        for model, field in ((Like, "like_count"),):
-            post_ids = list(
-                model.objects.filter(user=user).values_list("post_id", flat=True)
-            )
-            Post.objects.filter(id__in=post_ids).update(**{field: F(field) - 1})
+        liked = Like.objects.filter(user=user).values("post_id")
+        Post.objects.filter(id__in=liked).update(like_count=F("like_count") - 1)
         for value, field in ((1, "helpful_count"), (-1, "unhelpful_count")):
-            post_ids = list(
-                Rating.objects.filter(user=user, value=value).values_list(
-                    "post_id", flat=True
-                )
-            )
-            Post.objects.filter(id__in=post_ids).update(**{field: F(field) - 1})
+            rated = Rating.objects.filter(user=user, value=value).values("post_id")
+            Post.objects.filter(id__in=rated).update(**{field: F(field) - 1})
         parent_ids = list(
             Post.objects.filter(author=user, parent__isnull=False)
             .exclude(parent__author=user)
@@ -170,9 +163,9 @@ def post_create(*, author: User, body: object, parent_id: int | None = None) -> 
     with transaction.atomic():
         parent: Post | None = None
         if parent_id is not None:
+            # post_get_for_viewer already answers 404 when either account
+            # blocks the other, so a blocked account cannot reply.
             parent = post_get_for_viewer(viewer=author, post_id=parent_id)
-            if blocked_either_way(author.id, parent.author_id):
-                raise PermissionDenied("You can't reply to this account.")
         post = Post.objects.create(
             author=author,
             body=clean_body,
