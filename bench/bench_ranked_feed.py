@@ -159,11 +159,14 @@ def main() -> int:
     from django.utils import timezone
 
     from feed.models import User
+    from ranking import candidates
     from ranking import feed as ranked
 
     viewer = User.objects.get(username=f"{PREFIX}0")
-    models = ranked.models_active()
-    cset = ranked.candidates_build(viewer=viewer, as_of=timezone.now(), models=models)
+    models = candidates.models_active()
+    cset = candidates.candidates_build(
+        viewer=viewer, as_of=timezone.now(), models=models
+    )
     n_home = len(cset.candidates) - len(cset.outside)
     print(
         f"Viewer {viewer.username}: {len(cset.candidates)} candidates "

@@ -316,7 +316,7 @@ def _impact_preview(amendment: Amendment) -> dict[str, Any] | None:
     when it cannot be computed: the page must render regardless)."""
     if amendment.is_closed:
         return None
-    from ranking.feed import impact_preview_for
+    from ranking.impact_preview import impact_preview_for
 
     try:
         return impact_preview_for(

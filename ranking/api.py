@@ -18,7 +18,8 @@ from rest_framework.response import Response
 
 from feed.api import ERRORS, FeedAPIView
 from feed.serializers import PostSerializer
-from ranking.feed import artefacts_active, feed_for, signal_descriptions
+from ranking.candidates import artefacts_active
+from ranking.feed import feed_for, signal_descriptions
 from ranking.models import FeedMode
 from ranking.preferences import (
     feed_preference_get,

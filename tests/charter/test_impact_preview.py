@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 
 from charter.services import amendment_propose
-from ranking import feed as ranked
+from ranking import candidates, impact_preview
 from ranking.simulation.impact import policy_impact
 from tests.ranking.test_feed import World, _fresh_cache, world  # noqa: F401
 
@@ -38,7 +38,7 @@ def test_preview_is_computed_on_real_feeds_with_the_feed_code(
     world: World, board: list[Any], cross_heavy: dict[str, Any]
 ) -> None:
     amendment = _propose(board, cross_heavy)
-    preview = ranked.impact_preview_for(
+    preview = impact_preview.impact_preview_for(
         amendment_id=amendment.pk,
         proposed_policy=amendment.policy,
         proposed_sha=amendment.policy_sha256,
@@ -48,12 +48,12 @@ def test_preview_is_computed_on_real_feeds_with_the_feed_code(
     assert preview["viewers"] == 12
     assert 0.0 <= preview["mean_top_k_overlap"] < 1.0
     # The same figures as policy_impact over candidates_build at that time.
-    models = ranked.models_active()
+    models = candidates.models_active()
     by_viewer = {
-        u.pk: ranked.candidates_build(
+        u.pk: candidates.candidates_build(
             viewer=u, as_of=preview["computed_at"], models=models, ensure_missing=False
         ).candidates
-        for u in ranked.impact_sample()
+        for u in impact_preview.impact_sample()
     }
     direct = policy_impact(
         {k: v for k, v in by_viewer.items() if v},
@@ -64,7 +64,7 @@ def test_preview_is_computed_on_real_feeds_with_the_feed_code(
     assert preview["mean_top_k_overlap"] == pytest.approx(direct["mean_top_k_overlap"])
     assert preview["mean_kendall_tau"] == pytest.approx(direct["mean_kendall_tau"])
     # Cached per (amendment, policy versions): the second call is the first result.
-    again = ranked.impact_preview_for(
+    again = impact_preview.impact_preview_for(
         amendment_id=amendment.pk,
         proposed_policy=amendment.policy,
         proposed_sha=amendment.policy_sha256,
@@ -85,7 +85,7 @@ def test_unchanged_policy_keeps_every_top_ten(
     same = copy.deepcopy(active_charter.policy)
     same["feed"]["daily_limit"] = 299  # a change that cannot move any item
     amendment = _propose(board, same)
-    preview = ranked.impact_preview_for(
+    preview = impact_preview.impact_preview_for(
         amendment_id=amendment.pk,
         proposed_policy=amendment.policy,
         proposed_sha=amendment.policy_sha256,

@@ -19,6 +19,7 @@ from accountability.decisions import override_create
 from charter.selectors import policy_active
 from feed import selectors as feed_selectors
 from feed.models import Follow, Mute, Post, User
+from ranking import candidates
 from ranking import feed as ranked
 from ranking.artefacts import FORMAT_NPZ, FitResult, arrays_dump, training_data_sha256
 from ranking.models import FeedMode, FeedPreference
@@ -220,8 +221,10 @@ def test_uncivil_post_is_demoted_recorded_and_an_override_restores_it(
 
 @pytest.mark.django_db
 def test_forbidden_signals_never_change_the_order(world: World) -> None:
-    models = ranked.models_active()
-    cset = ranked.candidates_build(viewer=world.viewer, as_of=world.now, models=models)
+    models = candidates.models_active()
+    cset = candidates.candidates_build(
+        viewer=world.viewer, as_of=world.now, models=models
+    )
     policy = policy_active()
     rng = np.random.default_rng(7)
     poisoned = [
