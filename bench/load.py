@@ -158,6 +158,63 @@ def _ensure_model_and_signals() -> None:
         )
         model_activate(artefact=artefact, actor="bench/load.py")
     post_signals_compute(post_ids=list(Post.objects.values_list("id", flat=True)))
+    _ensure_bridging_and_groups()
+
+
+def _ensure_bridging_and_groups() -> None:
+    """Synthetic bridging and consensus values for the seeded posts and opinion
+    groups for every account (an active consensus artefact), as
+    bench_ranked_feed.py stores them: the seed has too few ratings to fit the
+    real models, and without them the ranked feed would skip its outside
+    candidates and its cross-cutting constraint, i.e. measure less than a
+    deployment runs. Posts written during the load get no bridging score,
+    as new posts in production don't until the next refit."""
+    import numpy as np
+
+    from feed.models import Post, User
+    from ranking.artefacts import (
+        FORMAT_NPZ,
+        FitResult,
+        arrays_dump,
+        training_data_sha256,
+    )
+    from ranking.models import ModelArtefact
+    from ranking.services import (
+        model_activate,
+        model_artefact_create,
+        post_signals_store,
+    )
+
+    if ModelArtefact.objects.filter(name="consensus", is_active=True).exists():
+        return
+    rng = np.random.default_rng(11)
+    ids = list(Post.objects.order_by("id").values_list("id", flat=True))
+    bridging = np.clip(rng.normal(0.2, 0.2, len(ids)), -1, 1)
+    consensus = np.clip(rng.beta(3, 3, len(ids)), 0, 1)
+    for name, values in (("bridging", bridging), ("consensus", consensus)):
+        post_signals_store(
+            name=name, version=1, values=dict(zip(ids, values.tolist(), strict=True))
+        )
+    users = np.array(sorted(User.objects.values_list("id", flat=True)), dtype=np.int64)
+    blob = arrays_dump(
+        {
+            "item_ids": np.array([], dtype=np.int64),
+            "item_consensus": np.array([], dtype=np.float64),
+            "item_groups_rating": np.zeros((0, 2)),
+            "rater_ids": users,
+            "rater_group": rng.integers(0, 2, users.size).astype(np.int64),
+            "n_groups": np.array([2]),
+        }
+    )
+    artefact = model_artefact_create(
+        name="consensus",
+        result=FitResult(
+            blob=blob,
+            format=FORMAT_NPZ,
+            training_data_sha256=training_data_sha256(["load", users.size]),
+        ),
+    )
+    model_activate(artefact=artefact, actor="bench/load.py")
 
 
 def _ensure_petitions(users: list) -> list[int]:
