@@ -1,18 +1,27 @@
-"""Template helpers: post bodies, accessible form fields, the unread badge."""
+"""Template helpers: posts, accessible form fields, the unread badge."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django import template
 from django.forms import BoundField
-from django.utils import timezone
+from django.urls import get_script_prefix
 from django.utils.safestring import SafeString
-from django.utils.timesince import timesince
 
 from feed import selectors
-from feed.text import render_post_body
+
+from ..feeds import FeedItem
+from ..post_html import (
+    PostListContext,
+    post_actions_html,
+    post_age,
+    post_body_html,
+    post_item_html,
+    post_list_html,
+)
 
 register = template.Library()
 
@@ -20,7 +29,29 @@ register = template.Library()
 @register.filter
 def post_body(body: str) -> SafeString:
     """A post body escaped, with links and @mentions made clickable."""
-    return render_post_body(body)
+    return post_body_html(body, get_script_prefix())
+
+
+@register.simple_tag(takes_context=True)
+def post_items(context: template.Context, items: Iterable[FeedItem]) -> SafeString:
+    """Each FeedItem's `<li>`, as a feed, thread or search result lists them.
+
+    Reads `user`, `request`, `csrf_token`, `is_new`, `focus_id` and
+    `action_error` from the context, like the post templates it replaced.
+    """
+    return post_list_html(items, PostListContext.from_context(context))
+
+
+@register.simple_tag(takes_context=True)
+def post_item(context: template.Context, item: FeedItem) -> SafeString:
+    """One FeedItem's `<li>` (a new post answering compose, the report page)."""
+    return post_item_html(item, PostListContext.from_context(context))
+
+
+@register.simple_tag(takes_context=True)
+def post_actions(context: template.Context, item: FeedItem) -> SafeString:
+    """One FeedItem's action bar, as a reaction answers htmx with it."""
+    return post_actions_html(item, PostListContext.from_context(context))
 
 
 @register.simple_tag
@@ -53,6 +84,4 @@ def unread_notifications(context: template.Context) -> int:
 @register.filter
 def ago(moment: datetime) -> str:
     """A post's age in calm words: "just now", "5 minutes ago", "2 days ago"."""
-    if timezone.now() - moment < timedelta(minutes=1):
-        return "just now"
-    return f"{timesince(moment, depth=1)} ago"
+    return post_age(moment)
