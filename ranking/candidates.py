@@ -72,6 +72,9 @@ class CandidateSet:
     outside: frozenset[int]
     # Active by-hand overrides ("restore" / "demote") by post id.
     overrides: dict[int, str] = field(default_factory=dict)
+    # Candidates still without an incivility score while a model is active
+    # (the worker scores them shortly): a ranking of them is provisional.
+    unscored: int = 0
 
 
 def artefacts_active() -> list[ModelArtefact]:
@@ -235,23 +238,37 @@ def _affinity(
     return min(1.0, max(-1.0, value))
 
 
-def candidates_build(
-    *,
-    viewer: User,
-    as_of: datetime,
-    models: ActiveModels,
-    hidden: Sequence[int] | None = None,
-    ensure_missing: bool = True,
-) -> CandidateSet:
-    """The viewer's candidates at `as_of`, with signals and per-item notes.
+@dataclass(frozen=True)
+class ViewerInputs:
+    """What the viewer chose that the ranking depends on, read once per page."""
 
-    The same code serves the feed and the amendment impact preview. Posts
-    created after `as_of` are left out, so a frozen `as_of` freezes the set.
-    """
+    viewer_id: int
+    # Followed accounts (hidden ones left out) and their priority (-2..2).
+    priorities: dict[int, int]
+    # Blocked either way or muted: never candidates.
+    hidden: frozenset[int]
+    # (post id, author id, more) of the newest "more / less like this".
+    feedback: tuple[tuple[int, int, bool], ...]
+
+    def fingerprint(self) -> tuple[Any, ...]:
+        """A hashable summary: equal exactly when the inputs are."""
+        return (
+            self.viewer_id,
+            tuple(sorted(self.priorities.items())),
+            tuple(sorted(self.hidden)),
+            self.feedback,
+        )
+
+
+def viewer_inputs_for(
+    *, viewer: User, hidden: Sequence[int] | None = None
+) -> ViewerInputs:
+    """The viewer's follows, hidden accounts and feedback (three queries, or
+    two when the caller already has `hidden`)."""
     viewer_id = int(viewer.pk)
     if hidden is None:
         hidden = feed_selectors.hidden_author_ids(viewer=viewer, include_muted=True)
-    hidden_set = set(hidden)
+    hidden_set = frozenset(int(h) for h in hidden)
     priorities = {
         int(f): int(p)
         for f, p in Follow.objects.filter(follower_id=viewer_id).values_list(
@@ -259,6 +276,35 @@ def candidates_build(
         )
         if int(f) not in hidden_set
     }
+    return ViewerInputs(
+        viewer_id=viewer_id,
+        priorities=priorities,
+        hidden=hidden_set,
+        feedback=tuple(item_feedback_for(user=viewer)),
+    )
+
+
+def candidates_build(
+    *,
+    viewer: User,
+    as_of: datetime,
+    models: ActiveModels,
+    hidden: Sequence[int] | None = None,
+    ensure_missing: bool = True,
+    inputs: ViewerInputs | None = None,
+) -> CandidateSet:
+    """The viewer's candidates at `as_of`, with signals and per-item notes.
+
+    The same code serves the feed and the amendment impact preview. Posts
+    created after `as_of` are left out, so a frozen `as_of` freezes the set.
+    `inputs` (from `viewer_inputs_for`) saves reading the viewer's choices
+    again when the caller has them.
+    """
+    if inputs is None:
+        inputs = viewer_inputs_for(viewer=viewer, hidden=hidden)
+    viewer_id = inputs.viewer_id
+    hidden_set = inputs.hidden
+    priorities = inputs.priorities
     followed = sorted(priorities)
     since = as_of - HOME_WINDOW
     window = Q(created_at__lte=as_of, created_at__gt=since)
@@ -289,10 +335,9 @@ def candidates_build(
         if later_ids and not settings.RUN_BACKGROUND_INLINE:
             post_signals_enqueue(post_ids=later_ids)
 
-    feedback = item_feedback_for(user=viewer)
     author_feedback: Counter[int] = Counter()
     post_feedback: dict[int, bool] = {}
-    for post_id, author_id, more in feedback:
+    for post_id, author_id, more in inputs.feedback:
         author_feedback[author_id] += 1 if more else -1
         post_feedback[post_id] = more
 
@@ -399,4 +444,9 @@ def candidates_build(
         versions=versions,
         outside=outside,
         overrides={int(r[0]): str(r[9]) for r in rows if r[9]},
+        unscored=(
+            sum(1 for c in cands if "incivility" not in c.signals)
+            if models.incivility_active
+            else 0
+        ),
     )

@@ -42,14 +42,20 @@ from charter.selectors import NoActiveCharter, policy_active_record
 from feed import selectors as feed_selectors
 from feed.models import Post, User
 from feed.selectors import Page
-from ranking.candidates import CandidateSet, candidates_build, models_active
+from ranking import sessions
+from ranking.candidates import (
+    CandidateSet,
+    candidates_build,
+    models_active,
+    viewer_inputs_for,
+)
 from ranking.explain import Demotion
 from ranking.models import FeedMode
 from ranking.preferences import (
     feed_preference_get,
     multipliers_clamp,
 )
-from ranking.ranker_core import RankedItem, page_budget, rank
+from ranking.ranker_core import PageBudget, page_budget, rank
 from ranking.registry import FORBIDDEN_BY_DESIGN, SIGNALS
 
 logger = logging.getLogger(__name__)
@@ -173,26 +179,6 @@ def _served_add(viewer_id: int, ids: Sequence[int], now: datetime) -> None:
 
 
 # --- the feed ------------------------------------------------------------------------
-
-
-def _explanation(
-    item: RankedItem,
-    notes: list[str],
-    policy_version: int,
-    model_versions: dict[str, int],
-) -> Explanation:
-    reasons = [
-        {"signal": r.signal, "text": r.text, "article": r.article, "kind": r.kind}
-        for r in item.reasons
-    ]
-    return Explanation(
-        reasons=reasons,
-        notes=list(notes),
-        policy_version=policy_version,
-        model_versions=model_versions,
-        demoted=item.demoted,
-        score=round(float(item.score), 6),
-    )
 
 
 def demotions_due(
@@ -369,88 +355,176 @@ def ranked_feed_for(
     multipliers: Mapping[str, float],
     now: datetime | None = None,
 ) -> FeedPage:
-    """One page of the charter-ranked (or tuned) feed; see the module docstring."""
+    """One page of the charter-ranked (or tuned) feed; see the module docstring.
+
+    The page comes from the viewer's ranked session (ranking.sessions) when
+    that still holds, else from a fresh ranking, which becomes the session.
+    """
     policy_version, policy_sha, policy = policy_record
     viewer_id = int(viewer.pk)
     wall = now or timezone.now()
-    if cursor:
-        token = _cursor_decode(cursor, viewer_id=viewer_id, mode=mode)
-    else:
-        token = _Token(mode=mode, as_of=wall, offset=0)
+    token = _cursor_decode(cursor, viewer_id=viewer_id, mode=mode) if cursor else None
+    offset = token.offset if token else 0
     models = models_active()
-    hidden = feed_selectors.hidden_author_ids(viewer=viewer, include_muted=True)
-    cset = candidates_build(
-        viewer=viewer, as_of=token.as_of, models=models, hidden=hidden
+    inputs = viewer_inputs_for(viewer=viewer)
+    clamped = multipliers_clamp(multipliers, policy) or None
+    observed = sessions.session_observe(
+        inputs=inputs, at=token.as_of if token else wall
+    )
+    state = sessions.session_state(
+        policy_version=policy_version,
+        policy_sha=policy_sha,
+        model_versions=models.versions,
+        mode=mode,
+        multipliers=clamped,
+        inputs=inputs,
+        overrides=observed.overrides,
     )
     served = served_today(viewer_id=viewer_id, now=wall)
-    total = len(cset.candidates)
-    remaining = max(0, total - token.offset)
-    budget = page_budget(
-        policy, served_today=len(served), remaining_candidates=remaining
-    )
-    end = token.offset + budget.next_page
-    # Only the items up to this page's end are placed and explained: the
-    # greedy re-rank fills pages in order, so the prefix equals that of a full
-    # ranking (and a later page, ranked again at the same as_of, continues it).
-    placed = (
-        rank(
-            cset.candidates,
-            policy,
-            now=token.as_of,
-            user_multipliers=multipliers_clamp(multipliers, policy) or None,
-            overrides=cset.overrides,
-            limit=end,
-        ).items
-        if budget.next_page > 0
-        else []
-    )
-    if not cursor:
-        # Demotions are recorded on a session's first page; later pages rank
-        # the same candidates under the same versions.
-        _record_demotions(
-            cset,
-            policy,
+    session = sessions.session_get(viewer_id=viewer_id, mode=mode)
+    if session is not None and not (
+        session.as_of == token.as_of and session.state == state
+        if token
+        else session.reusable_as_first_page(state=state, reach=observed.reach, now=wall)
+    ):
+        session = None
+    budget = None
+    if session is not None:
+        budget = _budget(policy, served, session.total, offset)
+        if not session.covers(offset + budget.next_page):
+            session = None
+    if session is None:
+        as_of = token.as_of if token else wall
+        cset = candidates_build(
+            viewer=viewer, as_of=as_of, models=models, inputs=inputs
+        )
+        budget = _budget(policy, served, len(cset.candidates), offset)
+        # Only the items up to a few pages past this one are placed and
+        # explained: the greedy re-rank fills pages in order, so the prefix
+        # equals that of a full ranking (and a deeper ranking at the same
+        # as_of extends it).
+        depth = offset + budget.next_page + sessions.LOOKAHEAD_PAGES * budget.page_size
+        placed = (
+            rank(
+                cset.candidates,
+                policy,
+                now=as_of,
+                user_multipliers=clamped,
+                overrides=cset.overrides,
+                limit=depth,
+            ).items
+            if budget.next_page > 0
+            else []
+        )
+        if token is None:
+            # Demotions are recorded when a session is ranked for its first
+            # page; its later pages rank the same candidates under the same
+            # versions.
+            _record_demotions(
+                cset,
+                policy,
+                policy_version=policy_version,
+                policy_sha=policy_sha,
+                now=wall,
+            )
+        session = sessions.session_from_ranking(
+            viewer_id=viewer_id,
+            mode=mode,
+            as_of=as_of,
+            state=state,
+            reach=None if token else observed.reach,
+            cset=cset,
+            ranked=placed,
             policy_version=policy_version,
-            policy_sha=policy_sha,
-            now=wall,
+            model_versions=models.versions,
         )
-    chosen = placed[token.offset : end]
-    ids = [i.item_id for i in chosen]
-    posts = {
-        p.id: p
-        for p in Post.objects.filter(id__in=ids).select_related(
-            "author", "parent__author"
-        )
-    }
-    # A post deleted since ranking drops out rather than failing the page.
-    chosen = [i for i in chosen if i.item_id in posts]
+        if placed:
+            sessions.session_store(session)
+    assert budget is not None
+    return _page_from_session(
+        viewer=viewer,
+        session=session,
+        budget=budget,
+        offset=offset,
+        policy=policy,
+        wall=wall,
+        model_versions=models.versions,
+    )
+
+
+def _budget(
+    policy: Mapping[str, Any], served: set[int], total: int, offset: int
+) -> PageBudget:
+    return page_budget(
+        policy, served_today=len(served), remaining_candidates=max(0, total - offset)
+    )
+
+
+def _session_slice(
+    session: sessions.RankedSession, offset: int, size: int
+) -> tuple[list[sessions.SessionItem], dict[int, Post], int]:
+    """Up to `size` stored items from `offset` whose posts still exist, the
+    posts, and the offset after the last item taken (the next page's start).
+
+    A post deleted since the ranking is skipped and the next stored item takes
+    its place, so the page stays full and the next one still starts where
+    this one ended.
+    """
+    chosen: list[sessions.SessionItem] = []
+    posts: dict[int, Post] = {}
+    end = offset
+    while len(chosen) < size and end < len(session.items):
+        batch = session.items[end : end + size - len(chosen)]
+        found = {
+            p.id: p
+            for p in Post.objects.filter(
+                id__in=[i.item_id for i in batch]
+            ).select_related("author", "parent__author")
+        }
+        posts.update(found)
+        chosen.extend(i for i in batch if i.item_id in found)
+        end += len(batch)
+    return chosen, posts, end
+
+
+def _page_from_session(
+    *,
+    viewer: User,
+    session: sessions.RankedSession,
+    budget: PageBudget,
+    offset: int,
+    policy: Mapping[str, Any],
+    wall: datetime,
+    model_versions: dict[str, int],
+) -> FeedPage:
+    viewer_id = int(viewer.pk)
+    chosen, posts, end = _session_slice(session, offset, budget.next_page)
     items = [posts[i.item_id] for i in chosen]
-    more = budget.next_page > 0 and end < total and not budget.caught_up
+    more = budget.next_page > 0 and end < session.total and not budget.caught_up
     next_cursor = (
         _cursor_encode(
-            viewer_id=viewer_id, token=_Token(mode=mode, as_of=token.as_of, offset=end)
+            viewer_id=viewer_id,
+            token=_Token(mode=session.mode, as_of=session.as_of, offset=end),
         )
         if more
         else None
     )
-    by_id = {c.item_id: c for c in cset.candidates}
     if chosen:
-        _served_add(viewer_id, ids, wall)
+        _served_add(viewer_id, [i.item_id for i in chosen], wall)
         _exposure_record(
             viewer_id=viewer_id,
             items=[
                 {
                     "author_id": i.author_id,
-                    "incivility": by_id[i.item_id].signals.get("incivility"),
-                    "bridging": by_id[i.item_id].signals.get("bridging"),
-                    "cross_cutting": bool(
-                        by_id[i.item_id].viewer_signals.get("cross_cutting")
-                    ),
+                    "incivility": i.incivility,
+                    "bridging": i.bridging,
+                    "cross_cutting": i.cross_cutting,
                 }
                 for i in chosen
             ],
             now=wall,
         )
+    remaining = max(0, session.total - offset)
     page_notes: list[str] = []
     if budget.next_page == 0 and remaining > 0:
         page_notes.append(
@@ -464,16 +538,21 @@ def ranked_feed_for(
         viewer_reactions=feed_selectors.viewer_reactions_for(
             viewer=viewer, posts=items
         ),
-        mode=mode,
+        mode=session.mode,
         caught_up=budget.caught_up,
         explanations={
-            i.item_id: _explanation(
-                i, cset.notes.get(i.item_id, []), policy_version, models.versions
+            i.item_id: Explanation(
+                reasons=list(i.reasons),
+                notes=list(i.notes),
+                policy_version=session.policy_version,
+                model_versions=session.model_versions,
+                demoted=i.demoted,
+                score=i.score,
             )
             for i in chosen
         },
-        policy_version=policy_version,
-        model_versions=models.versions,
+        policy_version=session.policy_version,
+        model_versions=model_versions,
         notes=page_notes,
     )
 

@@ -12,7 +12,7 @@ from django.test import Client
 from charter.services import amendment_propose
 from ranking import candidates, impact_preview
 from ranking.simulation.impact import policy_impact
-from tests.ranking.test_feed import World, _fresh_cache, world  # noqa: F401
+from tests.ranking.world import World, _fresh_cache, world  # noqa: F401
 
 
 def _propose(board: list[Any], policy: dict[str, Any]) -> Any:

@@ -15,7 +15,7 @@ from ranking.preferences import (
     item_feedback_set,
     multipliers_clamp,
 )
-from tests.ranking.test_feed import World, _fresh_cache, world  # noqa: F401
+from tests.ranking.world import World
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from feed import selectors as feed_selectors
 from ranking.models import FeedPreference, ItemFeedback
 from ranking.registry import SIGNALS
-from tests.ranking.test_feed import World, _fresh_cache, world  # noqa: F401
+from tests.ranking.world import World
 
 
 @pytest.fixture
