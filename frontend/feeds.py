@@ -46,10 +46,21 @@ def _profile_url(username: str, script_prefix: str) -> str:
     return reverse("frontend:profile", kwargs={"username": username})
 
 
+def profile_url(username: str) -> str:
+    """reverse("frontend:profile", ...) for `username`, memoised."""
+    return _profile_url(username, get_script_prefix())
+
+
+def id_url_parts(name: str, kwarg: str) -> tuple[str, str]:
+    """The text of `name`'s URL before and after its one integer argument,
+    under the current mount point: head + str(id) + tail is the URL."""
+    return _url_parts(name, kwarg, get_script_prefix())
+
+
 def id_url(name: str, kwarg: str, value: int) -> str:
     """reverse(name, kwargs={kwarg: value}) for an integer-argument route,
     without the resolver walk: a feed page reversed ~7 URLs per post."""
-    head, tail = _url_parts(name, kwarg, get_script_prefix())
+    head, tail = id_url_parts(name, kwarg)
     return f"{head}{int(value)}{tail}"
 
 
@@ -75,7 +86,7 @@ class FeedItem:
 
     @cached_property
     def profile_url(self) -> str:
-        return _profile_url(self.post.author.username, get_script_prefix())
+        return profile_url(self.post.author.username)
 
     @cached_property
     def thread_url(self) -> str:

@@ -8,12 +8,13 @@ the same bytes the templates `frontend/_post.html`, `_post_actions.html` and
 compares), so the markup is edited here now.
 
 Every value that comes from a person (bodies, names, explanation texts, the
-request path) goes through `conditional_escape` or the memoised body renderer;
-only digits (ids, counts) and constant text are written unescaped.
+request path) goes through `_esc` (conditional_escape) or the memoised body
+renderer; only digits (ids, counts) and constant text are written unescaped.
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,25 +30,36 @@ from django.template.defaulttags import CsrfTokenNode
 from django.urls import get_script_prefix
 from django.utils import timezone, translation
 from django.utils.formats import localize
-from django.utils.html import conditional_escape
+from django.utils.functional import Promise
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
 
 from feed.text import render_post_body
 
-from .feeds import FeedItem, id_url
+from .feeds import FeedItem, id_url_parts, profile_url
+
+
+def _esc(value: Any) -> str:
+    """conditional_escape(value), minus the lazy-argument wrapper around
+    Django's escape(), which cost more than the escaping on short strings."""
+    if isinstance(value, Promise):
+        value = str(value)
+    markup = getattr(value, "__html__", None)
+    if markup is not None:
+        return str(markup())
+    return html.escape(str(value))
 
 
 def _text(value: object) -> str:
     """`{{ value }}` in an autoescaping template (localised, then escaped)."""
     if isinstance(value, str):
-        return conditional_escape(value)
+        return _esc(value)
     if type(value) is int and not settings.USE_THOUSAND_SEPARATOR:
         # What localize() returns for an int without grouping, at a fraction
         # of its cost; counts are rendered four times per post.
         return str(value)
-    return conditional_escape(str(localize(template_localtime(value))))
+    return _esc(str(localize(template_localtime(value))))
 
 
 @lru_cache(maxsize=4096)
@@ -64,10 +76,21 @@ def _post_times(moment: datetime, language: str | None, zone: str) -> tuple[str,
     # name follows the active language and the hour the current time zone,
     # both of which are in the key.
     local = template_localtime(moment)
-    return (
-        conditional_escape(date_filter(local, "c")),
-        conditional_escape(date_filter(local, "j M Y, H:i")),
-    )
+    return _esc(date_filter(local, "c")), _esc(date_filter(local, "j M Y, H:i"))
+
+
+@lru_cache(maxsize=4096)
+def _profile_href(username: str, script_prefix: str) -> str:
+    # `script_prefix` keys the mount point profile_url() reverses under.
+    return _esc(profile_url(username))
+
+
+@lru_cache(maxsize=64)
+def _href_parts(name: str, kwarg: str, script_prefix: str) -> tuple[str, str]:
+    # Escaping is character by character, so an escaped head + digits +
+    # escaped tail is the escaped URL.
+    head, tail = id_url_parts(name, kwarg)
+    return _esc(head), _esc(tail)
 
 
 def post_age(moment: datetime) -> str:
@@ -88,12 +111,12 @@ class PostListContext:
     csrf_input: str
     # `request.get_full_path`, escaped, for the forms' "next" fields.
     next_path: str
-    is_new: bool = False
-    focus_id: Any = None
-    action_error: Any = None
-    language: str | None = None
-    zone: str = "UTC"
-    script_prefix: str = "/"
+    is_new: bool
+    focus_id: Any
+    action_error: Any
+    language: str | None
+    zone: str
+    script_prefix: str
 
     @classmethod
     def from_context(cls, context: Context) -> PostListContext:
@@ -106,9 +129,7 @@ class PostListContext:
             authenticated=authenticated,
             viewer_id=getattr(user, "id", None) if authenticated else None,
             csrf_input=CsrfTokenNode().render(context),
-            next_path=conditional_escape(request.get_full_path())
-            if request is not None
-            else "",
+            next_path=_esc(request.get_full_path()) if request is not None else "",
             is_new=bool(context.get("is_new")),
             focus_id=context.get("focus_id"),
             action_error=context.get("action_error"),
@@ -116,6 +137,11 @@ class PostListContext:
             zone=timezone.get_current_timezone_name(),
             script_prefix=get_script_prefix(),
         )
+
+    def href(self, name: str, kwarg: str, value: int) -> str:
+        """The escaped URL of an integer-argument route, as `{% url %}` gives."""
+        head, tail = _href_parts(name, kwarg, self.script_prefix)
+        return f"{head}{int(value)}{tail}"
 
 
 def post_list_html(items: Iterable[FeedItem], page: PostListContext) -> SafeString:
@@ -132,15 +158,15 @@ def post_item_html(item: FeedItem, page: PostListContext) -> SafeString:
 def post_actions_html(item: FeedItem, page: PostListContext) -> SafeString:
     """The post's action bar (replies, reactions, delete or report), also what
     a reaction answers htmx with."""
-    return mark_safe(_actions(item, page))  # noqa: S308
+    return mark_safe(_actions(item, page, str(int(item.post.id))))  # noqa: S308
 
 
 def _item(item: FeedItem, page: PostListContext) -> str:
     p = item.post
-    pid = item.pid
+    pid = str(int(p.id))
     author = p.author
     iso, title = _post_times(p.created_at, page.language, page.zone)
-    age = conditional_escape(post_age(p.created_at))
+    age = _esc(post_age(p.created_at))
     classes = "post"
     if page.is_new:
         classes += " is-new"
@@ -154,10 +180,9 @@ def _item(item: FeedItem, page: PostListContext) -> str:
             # The template engine read a vanished parent as empty, too.
             parent = None
         if parent:
-            parent_url = id_url("frontend:thread", "post_id", p.parent_id)
             reply_to = (
                 '<p class="reply-to">Replying to <a href="'
-                f'{conditional_escape(parent_url)}">'
+                f'{page.href("frontend:thread", "post_id", p.parent_id)}">'
                 f"@{_text(parent.author.username)}</a></p>"
             )
     return (
@@ -166,17 +191,18 @@ def _item(item: FeedItem, page: PostListContext) -> str:
         f'tabindex="-1" aria-labelledby="post-{pid}-by">\n'
         '    <header class="post-meta">\n'
         f'      <a class="author" id="post-{pid}-by" '
-        f'href="{conditional_escape(item.profile_url)}"><span class="author-name">'
-        f"{_text(author.name)}</span> "
+        f'href="{_profile_href(author.username, page.script_prefix)}">'
+        f'<span class="author-name">{_text(author.name)}</span> '
         f'<span class="handle">@{_text(author.username)}</span></a>\n'
-        f'      <a class="post-time" href="{conditional_escape(item.thread_url)}">'
+        '      <a class="post-time" '
+        f'href="{page.href("frontend:thread", "post_id", p.id)}">'
         f'<time datetime="{iso}" title="{title} UTC">{age}</time></a>\n'
         "    </header>\n"
         f"    {reply_to}\n"
         '    <div class="post-body">'
         f"{post_body_html(p.body, page.script_prefix)}</div>\n"
-        f"    {_actions(item, page)}\n"
-        f"    {_extra(item, page)}\n"
+        f"    {_actions(item, page, pid)}\n"
+        f"    {_extra(item, page, pid)}\n"
         "  </article>\n"
         "</li>\n"
         "\n"
@@ -202,9 +228,8 @@ def _count(pid: str, field: str, value: object) -> str:
     )
 
 
-def _actions(item: FeedItem, page: PostListContext) -> str:
+def _actions(item: FeedItem, page: PostListContext, pid: str) -> str:
     p = item.post
-    pid = item.pid
     replies = _count(pid, "reply_count", p.reply_count)
     likes = _count(pid, "like_count", p.like_count)
     helpful = _count(pid, "helpful_count", p.helpful_count)
@@ -212,7 +237,8 @@ def _actions(item: FeedItem, page: PostListContext) -> str:
     head = (
         "\n"
         f'<div class="post-actions" id="actions-{pid}">\n'
-        f'  <a class="action reply-link" href="{conditional_escape(item.thread_url)}'
+        '  <a class="action reply-link" '
+        f'href="{page.href("frontend:thread", "post_id", p.id)}'
         f'#compose">Replies {replies}</a>\n'
         "  "
     )
@@ -226,7 +252,7 @@ def _actions(item: FeedItem, page: PostListContext) -> str:
         )
     else:
         own = p.author_id == page.viewer_id
-        react_url = conditional_escape(item.react_url)
+        react_url = page.href("frontend:react", "post_id", p.id)
         rating = item.rating
         if own:
             ratings = ""
@@ -245,7 +271,7 @@ def _actions(item: FeedItem, page: PostListContext) -> str:
                 "    "
             )
         if own:
-            delete_url = conditional_escape(item.delete_url)
+            delete_url = page.href("frontend:delete", "post_id", p.id)
             tail = (
                 "\n"
                 f'  <span class="action static">Helpful {helpful}</span>\n'
@@ -261,12 +287,8 @@ def _actions(item: FeedItem, page: PostListContext) -> str:
                 "  "
             )
         else:
-            tail = (
-                "\n"
-                '  <a class="action quiet" '
-                f'href="{conditional_escape(item.report_url)}">Report</a>\n'
-                "  "
-            )
+            report_url = page.href("frontend:report", "post_id", p.id)
+            tail = f'\n  <a class="action quiet" href="{report_url}">Report</a>\n  '
         body = (
             "\n"
             f'  <form method="post" action="{react_url}" class="reactions"\n'
@@ -289,13 +311,12 @@ def _actions(item: FeedItem, page: PostListContext) -> str:
     return f"{head}{body}\n  {error}\n</div>\n\n"
 
 
-def _extra(item: FeedItem, page: PostListContext) -> str:
+def _extra(item: FeedItem, page: PostListContext, pid: str) -> str:
     # The ranked feed's part of a post: "Why am I seeing this?" and "show
     # more / less like this"; two empty lines in chronological lists.
     ex = item.explanation
     if not ex:
         return "\n\n"
-    pid = item.pid
     demoted = (
         '<p class="why-demoted"><strong>Moved down</strong> under a charter rule. '
         "The author can see and appeal this decision.</p>"
@@ -303,7 +324,7 @@ def _extra(item: FeedItem, page: PostListContext) -> str:
         else ""
     )
     if ex.reasons:
-        charter_url = conditional_escape(item.charter_url)
+        charter_url = page.href("charter:version", "number", ex.policy_version)
         lines = []
         for r in ex.reasons:
             article = _field(r, "article")
@@ -340,9 +361,10 @@ def _extra(item: FeedItem, page: PostListContext) -> str:
     feedback = ""
     if page.authenticated and item.post.author_id != page.viewer_id:
         choice = item.feedback
+        feedback_url = page.href("ranking:feedback", "post_id", item.post.id)
         feedback = (
             "\n"
-            f'<form method="post" action="{conditional_escape(item.feedback_url)}" '
+            f'<form method="post" action="{feedback_url}" '
             'class="feedback-form inline-form" hx-boost="true">\n'
             f'  {page.csrf_input}<input type="hidden" name="next" '
             f'value="{page.next_path}#post-{pid}">\n'
