@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from feed.api import ERRORS, FeedAPIView
 from feed.serializers import PostSerializer
 from ranking.candidates import artefacts_active
-from ranking.feed import feed_for, signal_descriptions
+from ranking.feed import Explanation, feed_for, signal_descriptions
 from ranking.models import FeedMode
 from ranking.preferences import (
     feed_preference_get,
@@ -52,6 +52,28 @@ class ExplanationSerializer(serializers.Serializer):
     model_versions = serializers.DictField(child=serializers.IntegerField())
     demoted = serializers.BooleanField()
     score = serializers.FloatField()
+
+
+def explanation_data(ex: Explanation) -> dict[str, Any]:
+    """`ExplanationSerializer`'s representation of `ex`, written directly: DRF's
+    field-by-field walk over nested reasons cost ~0.3 ms per item, 30 times
+    per page. The serializer stays the schema; a test keeps the two equal."""
+    return {
+        "reasons": [
+            {
+                "signal": str(r["signal"]),
+                "text": str(r["text"]),
+                "article": str(r["article"]),
+                "kind": str(r["kind"]),
+            }
+            for r in ex.reasons
+        ],
+        "notes": [str(n) for n in ex.notes],
+        "policy_version": int(ex.policy_version),
+        "model_versions": {str(k): int(v) for k, v in ex.model_versions.items()},
+        "demoted": bool(ex.demoted),
+        "score": float(ex.score),
+    }
 
 
 class FeedItemSerializer(serializers.Serializer):
@@ -143,20 +165,17 @@ class FeedView(FeedAPIView):
             mode=request.query_params.get("mode") or None,
             cursor=request.query_params.get("cursor") or None,
         )
-        # One serializer of each kind per page, not per item: a serializer
-        # deep-copies its declared fields when first used, which per item was
-        # a large share of the page's CPU.
+        # One serializer per page, not per item: a serializer deep-copies its
+        # declared fields when first used, which per item was a large share
+        # of the page's CPU.
         post_serializer = PostSerializer(context={"reactions": page.viewer_reactions})
-        explanation_serializer = ExplanationSerializer()
         results = []
         for post in page.items:
             ex = page.explanations.get(post.id)
             results.append(
                 {
                     "post": post_serializer.to_representation(post),
-                    "explanation": (
-                        explanation_serializer.to_representation(ex) if ex else None
-                    ),
+                    "explanation": explanation_data(ex) if ex else None,
                 }
             )
         return Response(

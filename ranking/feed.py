@@ -167,13 +167,36 @@ def served_today(*, viewer_id: int, now: datetime | None = None) -> set[int]:
         return set()
 
 
-def _served_add(viewer_id: int, ids: Sequence[int], now: datetime) -> None:
-    day = now.astimezone(UTC).date().isoformat()
-    key = _served_key(viewer_id, day)
+def _served_and_session(
+    *, viewer_id: int, mode: str, now: datetime
+) -> tuple[set[int], sessions.RankedSession | None]:
+    """`served_today` and the viewer's stored session, in one cache round trip."""
+    served_key = _served_key(viewer_id, now.astimezone(UTC).date().isoformat())
+    session_key = sessions.session_key(viewer_id=viewer_id, mode=mode)
     try:
-        # Distinct items: reloading the same page does not use up the day's limit.
-        served = set(cache.get(key) or ()) | set(ids)
-        cache.set(key, sorted(served), SERVED_TTL_SECONDS)
+        found = cache.get_many([served_key, session_key])
+    except Exception:
+        logger.warning("cache unavailable: no daily limit, no session", exc_info=True)
+        return set(), None
+    return (
+        set(found.get(served_key) or ()),
+        sessions.session_checked(found.get(session_key), viewer_id=viewer_id),
+    )
+
+
+def _served_add(
+    viewer_id: int, ids: Sequence[int], now: datetime, served: set[int]
+) -> None:
+    """Count `ids` as served today, on top of `served` (read at the start of the
+    request: two pages of one viewer served at the same instant may count
+    once, which leaves the daily limit soft, as it is when the cache is down)."""
+    day = now.astimezone(UTC).date().isoformat()
+    # Distinct items: reloading the same page does not use up the day's limit.
+    updated = served | set(ids)
+    if updated == served:
+        return
+    try:
+        cache.set(_served_key(viewer_id, day), sorted(updated), SERVED_TTL_SECONDS)
     except Exception:
         logger.warning("cache unavailable: served items not counted", exc_info=True)
 
@@ -380,8 +403,7 @@ def ranked_feed_for(
         inputs=inputs,
         overrides=observed.overrides,
     )
-    served = served_today(viewer_id=viewer_id, now=wall)
-    session = sessions.session_get(viewer_id=viewer_id, mode=mode)
+    served, session = _served_and_session(viewer_id=viewer_id, mode=mode, now=wall)
     if session is not None and not (
         session.as_of == token.as_of and session.state == state
         if token
@@ -449,6 +471,7 @@ def ranked_feed_for(
         policy=policy,
         wall=wall,
         model_versions=models.versions,
+        served=served,
     )
 
 
@@ -496,6 +519,7 @@ def _page_from_session(
     policy: Mapping[str, Any],
     wall: datetime,
     model_versions: dict[str, int],
+    served: set[int],
 ) -> FeedPage:
     viewer_id = int(viewer.pk)
     chosen, posts, end = _session_slice(session, offset, budget.next_page)
@@ -510,7 +534,7 @@ def _page_from_session(
         else None
     )
     if chosen:
-        _served_add(viewer_id, [i.item_id for i in chosen], wall)
+        _served_add(viewer_id, [i.item_id for i in chosen], wall, served)
         _exposure_record(
             viewer_id=viewer_id,
             items=[

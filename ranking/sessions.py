@@ -235,26 +235,33 @@ def session_from_ranking(
     )
 
 
-def _key(viewer_id: int, mode: str) -> str:
+def session_key(*, viewer_id: int, mode: str) -> str:
+    """The cache key of the viewer's session in `mode`."""
     return f"ranking:session:{_FORMAT}:{viewer_id}:{mode}"
+
+
+def session_checked(found: object, *, viewer_id: int) -> RankedSession | None:
+    """`found` (read from the cache) if it is a session of this viewer."""
+    if not isinstance(found, RankedSession) or found.viewer_id != viewer_id:
+        return None
+    return found
 
 
 def session_get(*, viewer_id: int, mode: str) -> RankedSession | None:
     """The viewer's stored session in `mode`, or None (none, expired, or the
     cache cannot be reached)."""
     try:
-        found: Any = cache.get(_key(viewer_id, mode))
+        found: Any = cache.get(session_key(viewer_id=viewer_id, mode=mode))
     except Exception:
         logger.warning("cache unavailable: ranking afresh", exc_info=True)
         return None
-    if not isinstance(found, RankedSession) or found.viewer_id != viewer_id:
-        return None
-    return found
+    return session_checked(found, viewer_id=viewer_id)
 
 
 def session_store(session: RankedSession) -> None:
     """Keep `session` as the viewer's current one in its mode (best effort)."""
     try:
-        cache.set(_key(session.viewer_id, session.mode), session, SESSION_TTL_SECONDS)
+        key = session_key(viewer_id=session.viewer_id, mode=session.mode)
+        cache.set(key, session, SESSION_TTL_SECONDS)
     except Exception:
         logger.warning("cache unavailable: session not kept", exc_info=True)

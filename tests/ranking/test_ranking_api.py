@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -50,6 +52,24 @@ def test_ranked_feed_has_reasons_versions_and_pages(
     assert second["caught_up"] is True and second["next"] is None
     ids = [r["post"]["id"] for r in first["results"] + second["results"]]
     assert len(ids) == len(set(ids)) == 51
+
+
+@pytest.mark.django_db
+def test_feed_explanations_are_what_the_schema_serializer_writes(
+    world: World, client_for: APIClient, django_assert_max_num_queries: Any
+) -> None:
+    from ranking import feed as ranked
+    from ranking.api import ExplanationSerializer
+
+    page = ranked.feed_for(viewer=world.viewer)
+    served = client_for.get("/api/feed/").json()["results"]
+    assert served
+    for item in served:
+        ex = page.explanations[item["post"]["id"]]
+        assert item["explanation"] == ExplanationSerializer(ex).data
+    # The page's queries do not grow with its items (no per-item lookups).
+    with django_assert_max_num_queries(13):
+        client_for.get("/api/feed/", {"cursor": page.next_cursor})
 
 
 @pytest.mark.django_db
