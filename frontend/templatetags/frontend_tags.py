@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from django import template
 from django.forms import BoundField
-from django.urls import get_script_prefix
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.safestring import SafeString
 
 from feed import selectors
@@ -24,6 +25,41 @@ from ..post_html import (
 )
 
 register = template.Library()
+
+
+@lru_cache(maxsize=2048)
+def _reverse(
+    name: str,
+    args: tuple[tuple[type, Any], ...],
+    kwargs: tuple[tuple[str, type, Any], ...],
+    script_prefix: str,
+    urlconf: str | None,
+) -> str:
+    # Types are in the key so that 1 and True (equal, same hash) stay apart.
+    return reverse(
+        name,
+        urlconf=urlconf,
+        args=[value for _, value in args],
+        kwargs={key: value for key, _, value in kwargs},
+    )
+
+
+@register.simple_tag
+def url_cached(name: str, *args: Any, **kwargs: Any) -> str:
+    """`{% url %}` memoised per route, arguments, mount point and URLconf.
+
+    Reversing walks the resolver (~60 us a URL on this machine, ~20 a page in
+    the site chrome). Every namespace here is mounted once, so `{% url %}`'s
+    current-app lookup cannot change the answer. Unlike `{% url ... as var %}`
+    a missing route raises, as plain `{% url %}` does.
+    """
+    return _reverse(
+        name,
+        tuple((type(value), value) for value in args),
+        tuple((key, type(value), value) for key, value in sorted(kwargs.items())),
+        get_script_prefix(),
+        get_urlconf(),
+    )
 
 
 @register.filter
