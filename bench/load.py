@@ -286,6 +286,31 @@ def _wait_port(port: int, timeout: float = 30) -> None:
     raise SystemExit(f"Daphne on port {port} did not start")
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a live process, from /proc (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # utime and stime are fields 14 and 15 of stat(5), counted after the name.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds_of(command: str) -> float:
+    """CPU time of every live process whose name is `command` (all of them on
+    this machine, e.g. every PostgreSQL backend, not only this run's)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                name = (entry / "comm").read_text().strip()
+            except OSError:
+                continue
+            if name == command:
+                total += _cpu_seconds(int(entry.name))
+    return total
+
+
 def run_config(
     *,
     processes: int,
@@ -295,7 +320,7 @@ def run_config(
     database_url: str,
     seed_file: Path,
     base_port: int,
-) -> list[dict[str, str]]:
+) -> tuple[list[dict[str, str]], dict[str, float]]:
     env = _env(database_url)
     bin_dir = Path(sys.executable).parent
     started: list[subprocess.Popen[bytes]] = []
@@ -332,6 +357,15 @@ def run_config(
         hosts = ",".join(f"http://127.0.0.1:{p}" for p in ports)
         prefix = Path(tempfile.mkdtemp(prefix="load-")) / "run"
         locust_env = {**env, "LOAD_ACCOUNTS": str(seed_file), "LOAD_HOSTS": hosts}
+        # CPU seconds each part used during the run: what a request costs the
+        # server, whatever else the shared cores were doing meanwhile.
+        before = {
+            "daphne": sum(_cpu_seconds(p.pid) for p in started[:-1]),
+            "worker": _cpu_seconds(started[-1].pid),
+            "postgres": _cpu_seconds_of("postgres"),
+            "redis": _cpu_seconds_of("redis-server"),
+            "locust": _children_cpu_seconds(),
+        }
         subprocess.run(
             [
                 str(bin_dir / "locust"),
@@ -360,6 +394,14 @@ def run_config(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        after = {
+            "daphne": sum(_cpu_seconds(p.pid) for p in started[:-1]),
+            "worker": _cpu_seconds(started[-1].pid),
+            "postgres": _cpu_seconds_of("postgres"),
+            "redis": _cpu_seconds_of("redis-server"),
+            "locust": _children_cpu_seconds(),
+        }
+        cpu = {name: after[name] - before[name] for name in before}
         with open(f"{prefix}_failures.csv") as handle:
             for failure in csv.DictReader(handle):
                 print(
@@ -367,7 +409,7 @@ def run_config(
                     f"{failure['Name']}: {failure['Error'][:160]}"
                 )
         with open(f"{prefix}_stats.csv") as handle:
-            return list(csv.DictReader(handle))
+            return list(csv.DictReader(handle)), cpu
     finally:
         for process in started:
             process.send_signal(signal.SIGTERM)
@@ -378,7 +420,15 @@ def run_config(
                 process.kill()
 
 
-def report(rows: list[dict[str, str]], label: str) -> float:
+def _children_cpu_seconds() -> float:
+    """CPU time of this process's finished (waited-for) children: locust."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def report(rows: list[dict[str, str]], label: str, cpu: dict[str, float]) -> float:
     print(f"\n{label}")
     lines = []
     total_rps = 0.0
@@ -403,6 +453,16 @@ def report(rows: list[dict[str, str]], label: str) -> float:
             lines,
         )
     )
+    requests = sum(int(r["Request Count"]) for r in rows if r["Name"] == "Aggregated")
+    if requests:
+        print(
+            "CPU per request (ms): "
+            + ", ".join(
+                f"{name} {1000.0 * seconds / requests:.1f}"
+                for name, seconds in cpu.items()
+            )
+            + " (postgres and redis: every such process on the machine)"
+        )
     return total_rps
 
 
@@ -431,7 +491,7 @@ def main() -> None:
     )
     results = {}
     for processes in args.processes:
-        rows = run_config(
+        rows, cpu = run_config(
             processes=processes,
             users=args.users,
             duration=args.duration,
@@ -444,6 +504,7 @@ def main() -> None:
             rows,
             f"{processes} Daphne process(es), {args.users} users, "
             f"{args.duration}s (load average {load_average()})",
+            cpu,
         )
     if len(results) > 1:
         first = min(results)
