@@ -31,9 +31,13 @@ from django.urls import get_script_prefix
 from django.utils import timezone, translation
 from django.utils.formats import localize
 from django.utils.functional import Promise
+from django.utils.html import avoid_wrapping
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timesince import timesince
-from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
+from django.utils.timesince import TIME_STRINGS
+from django.utils.timezone import (  # type: ignore[attr-defined]
+    is_aware,
+    template_localtime,
+)
 
 from feed.text import render_post_body
 
@@ -55,11 +59,15 @@ def _text(value: object) -> str:
     """`{{ value }}` in an autoescaping template (localised, then escaped)."""
     if isinstance(value, str):
         return _esc(value)
-    if type(value) is int and not settings.USE_THOUSAND_SEPARATOR:
-        # What localize() returns for an int without grouping, at a fraction
-        # of its cost; counts are rendered four times per post.
-        return str(value)
     return _esc(str(localize(template_localtime(value))))
+
+
+def _number(value: object, page: PostListContext) -> str:
+    # `{{ count }}`: what localize() returns for an int without grouping, at
+    # a fraction of its cost (four counts per post).
+    if type(value) is int and not page.grouping:
+        return str(value)
+    return _text(value)
 
 
 @lru_cache(maxsize=4096)
@@ -93,11 +101,56 @@ def _href_parts(name: str, kwarg: str, script_prefix: str) -> tuple[str, str]:
     return _esc(head), _esc(tail)
 
 
+# timesince()'s units, largest first, and the lengths of those below a month.
+_UNITS = ("year", "month", "week", "day", "hour", "minute")
+_CHUNKS = (60 * 60 * 24 * 7, 60 * 60 * 24, 60 * 60, 60)
+
+
+def _age_unit(moment: datetime, now: datetime) -> tuple[str, int]:
+    # The largest unit of timesince(moment, now) and its count, by Django
+    # 5.2's arithmetic (tests/frontend/test_post_html.py compares the two over
+    # thousands of pairs), minus the two translation lookups each call made:
+    # they were a third of a post's cost. Only the first non-zero part counts
+    # at depth 1, so the month pivot never matters: below a month it is
+    # `moment` itself. Only ages of a minute or more are asked for, so
+    # timesince's "0 minutes" for a moment in the future cannot arise.
+    if is_aware(now) and is_aware(moment):
+        now = now.astimezone(moment.tzinfo)
+    delta = now - moment
+    total_months = (now.year - moment.year) * 12 + (now.month - moment.month)
+    if moment.day > now.day or (moment.day == now.day and moment.time() > now.time()):
+        total_months -= 1
+    years, months = divmod(total_months, 12)
+    if years:
+        return "year", years
+    if months:
+        return "month", months
+    remaining = delta.total_seconds()
+    for name, chunk in zip(_UNITS[2:], _CHUNKS, strict=True):
+        count = int(remaining // chunk)
+        if count:
+            return name, count
+        remaining -= chunk * count
+    return "minute", 0
+
+
+@lru_cache(maxsize=1024)
+def _age_words(unit: str, count: int, language: str | None) -> str:
+    # "14 hours" (with a no-break space) in the active language, which is
+    # only part of the key.
+    return avoid_wrapping(TIME_STRINGS[unit] % {"num": count})
+
+
+def _age(moment: datetime, now: datetime, language: str | None) -> str:
+    if now - moment < timedelta(minutes=1):
+        return "just now"
+    unit, count = _age_unit(moment, now)
+    return f"{_age_words(unit, count, language)} ago"
+
+
 def post_age(moment: datetime) -> str:
     """A post's age in calm words: "just now", "5 minutes ago", "2 days ago"."""
-    if timezone.now() - moment < timedelta(minutes=1):
-        return "just now"
-    return f"{timesince(moment, depth=1)} ago"
+    return _age(moment, timezone.now(), translation.get_language())
 
 
 @dataclass(frozen=True)
@@ -117,6 +170,11 @@ class PostListContext:
     language: str | None
     zone: str
     script_prefix: str
+    # One "now" for every post's age on the page.
+    now: datetime
+    # settings.USE_THOUSAND_SEPARATOR, read once: through the settings proxy
+    # each read is a Python-level __getattribute__.
+    grouping: bool
 
     @classmethod
     def from_context(cls, context: Context) -> PostListContext:
@@ -136,6 +194,8 @@ class PostListContext:
             language=translation.get_language(),
             zone=timezone.get_current_timezone_name(),
             script_prefix=get_script_prefix(),
+            now=timezone.now(),
+            grouping=bool(settings.USE_THOUSAND_SEPARATOR),
         )
 
     def href(self, name: str, kwarg: str, value: int) -> str:
@@ -166,7 +226,7 @@ def _item(item: FeedItem, page: PostListContext) -> str:
     pid = str(int(p.id))
     author = p.author
     iso, title = _post_times(p.created_at, page.language, page.zone)
-    age = _esc(post_age(p.created_at))
+    age = _esc(_age(p.created_at, page.now, page.language))
     classes = "post"
     if page.is_new:
         classes += " is-new"
@@ -221,19 +281,19 @@ def _pressed(on: bool) -> str:
     return "true" if on else "false"
 
 
-def _count(pid: str, field: str, value: object) -> str:
+def _count(pid: str, field: str, value: object, page: PostListContext) -> str:
     return (
         f'<span class="count" data-count="{field}" data-post="{pid}">'
-        f"{_text(value)}</span>"
+        f"{_number(value, page)}</span>"
     )
 
 
 def _actions(item: FeedItem, page: PostListContext, pid: str) -> str:
     p = item.post
-    replies = _count(pid, "reply_count", p.reply_count)
-    likes = _count(pid, "like_count", p.like_count)
-    helpful = _count(pid, "helpful_count", p.helpful_count)
-    unhelpful = _count(pid, "unhelpful_count", p.unhelpful_count)
+    replies = _count(pid, "reply_count", p.reply_count, page)
+    likes = _count(pid, "like_count", p.like_count, page)
+    helpful = _count(pid, "helpful_count", p.helpful_count, page)
+    unhelpful = _count(pid, "unhelpful_count", p.unhelpful_count, page)
     head = (
         "\n"
         f'<div class="post-actions" id="actions-{pid}">\n'
@@ -356,7 +416,10 @@ def _extra(item: FeedItem, page: PostListContext, pid: str) -> str:
     models = ""
     if ex.model_versions:
         models = "; models " + ", ".join(
-            [f"{_text(name)} v{_text(v)}" for name, v in ex.model_versions.items()]
+            [
+                f"{_text(name)} v{_number(v, page)}"
+                for name, v in ex.model_versions.items()
+            ]
         )
     feedback = ""
     if page.authenticated and item.post.author_id != page.viewer_id:
@@ -385,7 +448,7 @@ def _extra(item: FeedItem, page: PostListContext, pid: str) -> str:
         f"    {reasons}\n"
         f"    {notes}\n"
         '    <p class="help">Ranked under charter policy version '
-        f"{_text(ex.policy_version)}{models}.</p>\n"
+        f"{_number(ex.policy_version, page)}{models}.</p>\n"
         "  </div>\n"
         "</details>\n"
         f"{feedback}\n"

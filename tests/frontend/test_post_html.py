@@ -9,9 +9,12 @@ viewers and post states, including hostile text.
 
 from __future__ import annotations
 
+import contextlib
+import random
 import re
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from datetime import timezone as dt_timezone
 from pathlib import Path
 from typing import Any, cast
 
@@ -22,12 +25,13 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
 from django.template import Engine, RequestContext
 from django.template.loader import render_to_string
-from django.test import Client, RequestFactory
+from django.test import Client, RequestFactory, override_settings
 from django.utils import timezone
+from django.utils.timesince import timesince
 
 from feed import services
 from feed.models import Post, User
-from frontend import feeds
+from frontend import feeds, post_html
 from ranking.feed import Explanation
 
 pytestmark = pytest.mark.django_db
@@ -235,3 +239,57 @@ def test_thread_page_items_match_the_templates(
     html = _same_tokens(response.content.decode())
     assert _same_tokens(expected) in html
     assert html.count(" is-focus") == 1
+
+
+def test_counts_follow_thousand_separators_like_the_templates(
+    alice: User, mix: list[feeds.FeedItem]
+) -> None:
+    Post.objects.filter(id=mix[1].post.id).update(like_count=1234567)
+    mix[1].post.refresh_from_db()
+    context = {"items": mix, "next_cursor": None}
+    with override_settings(USE_THOUSAND_SEPARATOR=True):
+        html = _assert_same("_feed_items.html", context, _request(alice))
+    assert ">1,234,567</span>" in html
+    html = _assert_same("_feed_items.html", context, _request(alice))
+    assert ">1234567</span>" in html
+
+
+def _random_moment(rng: random.Random) -> datetime:
+    moment = datetime(2000, 1, 1, tzinfo=UTC) + timedelta(
+        seconds=rng.randrange(0, 30 * 365 * 24 * 3600),
+        microseconds=rng.randrange(0, 1_000_000),
+    )
+    if rng.random() < 0.3:
+        # Month ends and leap days, where the month arithmetic turns.
+        day = rng.choice([28, 29, 30, 31])
+        with contextlib.suppress(ValueError):
+            moment = moment.replace(day=day)
+    return moment
+
+
+def test_post_ages_read_as_djangos_timesince() -> None:
+    rng = random.Random(11)
+    spans = [60, 3600, 86400, 7 * 86400, 31 * 86400, 366 * 86400, 10 * 366 * 86400]
+    checked = 0
+    for _ in range(6000):
+        moment = _random_moment(rng)
+        now = moment + timedelta(seconds=rng.uniform(-120, rng.choice(spans)))
+        if rng.random() < 0.2:
+            # The same day and hour a whole number of months later, give or
+            # take a second: timesince's day / time-of-day comparison.
+            months = rng.randrange(1, 30)
+            year, month = divmod(moment.month - 1 + months, 12)
+            try:
+                now = moment.replace(year=moment.year + year, month=month + 1)
+            except ValueError:
+                continue
+            now += timedelta(seconds=rng.choice([-1, 0, 1]))
+        if rng.random() < 0.2:
+            now = now.astimezone(dt_timezone(timedelta(hours=rng.randrange(-11, 12))))
+        if now - moment < timedelta(minutes=1):
+            expected = "just now"
+        else:
+            expected = f"{timesince(moment, now, depth=1)} ago"
+        assert post_html._age(moment, now, "en") == expected, (moment, now)
+        checked += 1
+    assert checked > 5000
