@@ -23,10 +23,10 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import BigIntegerField, FilteredRelation, Func, Q, QuerySet
 
-from feed.models import Block, Follow, Mute, Post, User
+from feed.models import Post, User
 from ranking.consensus import NO_GROUP
-from ranking.models import ItemFeedback, ModelArtefact
-from ranking.preferences import FEEDBACK_READ_CAP
+from ranking.context import ActiveModels, ViewerInputs, viewer_inputs_for
+from ranking.models import ModelArtefact
 from ranking.ranker_core import Candidate
 from ranking.selectors import model_load
 from ranking.services import post_signals_enqueue, post_signals_ensure
@@ -46,14 +46,6 @@ OUTSIDE_MIN_BRIDGING = 0.3
 ENSURE_CAP = 50
 
 _STORED = ("incivility", "bridging", "consensus")
-
-
-@dataclass(frozen=True)
-class ActiveModels:
-    versions: dict[str, int]
-    hashes: dict[str, str]
-    consensus: ModelArtefact | None
-    incivility_active: bool
 
 
 @dataclass(frozen=True)
@@ -233,78 +225,6 @@ def _affinity(
     if post_id in post_feedback:
         value = 1.0 if post_feedback[post_id] else -1.0
     return min(1.0, max(-1.0, value))
-
-
-@dataclass(frozen=True)
-class ViewerInputs:
-    """What the viewer chose that the ranking depends on, read once per page."""
-
-    viewer_id: int
-    # Followed accounts (hidden ones left out) and their priority (-2..2).
-    priorities: dict[int, int]
-    # Blocked either way or muted: never candidates.
-    hidden: frozenset[int]
-    # (post id, author id, more) of the newest "more / less like this".
-    feedback: tuple[tuple[int, int, bool], ...]
-
-    def fingerprint(self) -> tuple[Any, ...]:
-        """A hashable summary: equal exactly when the inputs are."""
-        return (
-            self.viewer_id,
-            tuple(sorted(self.priorities.items())),
-            tuple(sorted(self.hidden)),
-            self.feedback,
-        )
-
-
-def viewer_inputs_for(
-    *, viewer: User, hidden: Sequence[int] | None = None
-) -> ViewerInputs:
-    """The viewer's follows, hidden accounts and feedback, in one query.
-
-    The same rows as feed.selectors.hidden_author_ids (blocks either way,
-    mutes), Follow and ranking.preferences.item_feedback_for (the newest
-    FEEDBACK_READ_CAP) read one by one: this runs on every ranked page, where
-    three ORM round trips cost more than the rows. `hidden`, when given,
-    replaces the hidden accounts read here.
-    """
-    viewer_id = int(viewer.pk)
-    quote = connection.ops.quote_name
-    block, mute = quote(Block._meta.db_table), quote(Mute._meta.db_table)
-    follow, post = quote(Follow._meta.db_table), quote(Post._meta.db_table)
-    feedback = quote(ItemFeedback._meta.db_table)
-    sql = (
-        f"SELECT 'h', blocked_id, 0, 0 FROM {block} WHERE blocker_id = %s "
-        f"UNION ALL SELECT 'h', blocker_id, 0, 0 FROM {block} WHERE blocked_id = %s "
-        f"UNION ALL SELECT 'h', muted_id, 0, 0 FROM {mute} WHERE muter_id = %s "
-        f"UNION ALL SELECT 'f', followee_id, priority, 0 FROM {follow} "
-        "WHERE follower_id = %s "
-        "UNION ALL SELECT * FROM (SELECT 'b', fb.post_id, p.author_id, "
-        f"CASE WHEN fb.more THEN 1 ELSE 0 END FROM {feedback} fb "
-        f"JOIN {post} p ON p.id = fb.post_id WHERE fb.user_id = %s "
-        "ORDER BY fb.updated_at DESC, fb.id DESC LIMIT %s) AS recent_feedback"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [viewer_id] * 5 + [FEEDBACK_READ_CAP])
-        rows = cursor.fetchall()
-    hidden_set = (
-        frozenset(int(r[1]) for r in rows if r[0] == "h")
-        if hidden is None
-        else frozenset(int(h) for h in hidden)
-    )
-    return ViewerInputs(
-        viewer_id=viewer_id,
-        priorities={
-            int(r[1]): int(r[2])
-            for r in rows
-            if r[0] == "f" and int(r[1]) not in hidden_set
-        },
-        hidden=hidden_set,
-        # Sorted: one (post, author, more) per post, whatever order SQL gives.
-        feedback=tuple(
-            sorted((int(r[1]), int(r[2]), bool(r[3])) for r in rows if r[0] == "b")
-        ),
-    )
 
 
 def candidates_build(

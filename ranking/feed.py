@@ -38,17 +38,12 @@ from accountability.decisions import (
     decision_rule_from_demotion,
 )
 from accountability.reports import feed_served_record
-from charter.selectors import NoActiveCharter, policy_active_record
 from feed import selectors as feed_selectors
 from feed.models import Post, User
 from feed.selectors import Page
 from ranking import sessions
-from ranking.candidates import (
-    CandidateSet,
-    candidates_build,
-    models_active,
-    viewer_inputs_for,
-)
+from ranking.candidates import CandidateSet, candidates_build
+from ranking.context import FeedContext, feed_context_for
 from ranking.explain import Demotion
 from ranking.models import FeedMode
 from ranking.preferences import (
@@ -326,17 +321,11 @@ def feed_for(
 
     Raises ValidationError for an unknown mode or a broken cursor (a 400).
     """
-    pref = feed_preference_get(user=viewer)
+    context = feed_context_for(viewer=viewer, at=now or timezone.now())
     chosen = (
-        str(pref.mode)
-        if mode in (None, "")
-        else feed_mode_for(viewer=viewer, mode=mode)
+        context.mode if mode in (None, "") else feed_mode_for(viewer=viewer, mode=mode)
     )
-    stored = dict(pref.multipliers or {})
-    try:
-        record: tuple[int, str, dict[str, Any]] | None = policy_active_record(at=now)
-    except NoActiveCharter:
-        record = None
+    record = context.policy_record
     if chosen == FeedMode.CHRONOLOGICAL or record is None:
         page = chronological_feed_for(viewer=viewer, cursor=cursor)
         if record is None and chosen != FeedMode.CHRONOLOGICAL:
@@ -345,16 +334,11 @@ def feed_for(
             )
     else:
         page = ranked_feed_for(
-            viewer=viewer,
-            mode=chosen,
-            cursor=cursor,
-            policy_record=record,
-            multipliers=stored if chosen == FeedMode.TUNED else {},
-            now=now,
+            viewer=viewer, mode=chosen, cursor=cursor, context=context, now=now
         )
     # For the page's controls, so they cost no further queries.
     page.policy = record[2] if record else None
-    page.multipliers = stored
+    page.multipliers = context.multipliers
     return page
 
 
@@ -374,8 +358,7 @@ def ranked_feed_for(
     viewer: User,
     mode: str,
     cursor: str | None,
-    policy_record: tuple[int, str, dict[str, Any]],
-    multipliers: Mapping[str, float],
+    context: FeedContext,
     now: datetime | None = None,
 ) -> FeedPage:
     """One page of the charter-ranked (or tuned) feed; see the module docstring.
@@ -383,13 +366,15 @@ def ranked_feed_for(
     The page comes from the viewer's ranked session (ranking.sessions) when
     that still holds, else from a fresh ranking, which becomes the session.
     """
-    policy_version, policy_sha, policy = policy_record
+    assert context.policy_record is not None
+    policy_version, policy_sha, policy = context.policy_record
     viewer_id = int(viewer.pk)
     wall = now or timezone.now()
     token = _cursor_decode(cursor, viewer_id=viewer_id, mode=mode) if cursor else None
     offset = token.offset if token else 0
-    models = models_active()
-    inputs = viewer_inputs_for(viewer=viewer)
+    models = context.models
+    inputs = context.inputs
+    multipliers = context.multipliers if mode == FeedMode.TUNED else {}
     clamped = multipliers_clamp(multipliers, policy) or None
     observed = sessions.session_observe(
         inputs=inputs, at=token.as_of if token else wall

@@ -160,9 +160,10 @@ def test_home_query_count_is_fixed(
             if i == 0:
                 services.like_create(user=alice, post_id=post.id)
         services.post_create(author=alice, body="reply", parent_id=post.id)
-    # session, user, feed preference, active policy, blocks+mutes (one union),
-    # posts, likes, ratings, unread badge
-    with django_assert_num_queries(9):
+    # session, user, the feed context (stored feed choice, policy, models and
+    # the viewer's inputs in one query), blocks+mutes (one union), posts,
+    # likes, ratings, unread badge
+    with django_assert_num_queries(8):
         response = alice_client.get("/")
     assert response.status_code == 200
     assert _text(response).count('class="feed-item"') == 20

@@ -1,4 +1,4 @@
-"""Ranker inputs read from the database (ranking.candidates)."""
+"""What the ranked feed reads from the database before ranking (ranking.context)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pytest
 
 from feed import selectors as feed_selectors
 from feed.models import Block, Follow, User
-from ranking.candidates import viewer_inputs_for
+from ranking.candidates import models_active
+from ranking.context import feed_context_for, viewer_inputs_for
 from ranking.preferences import item_feedback_for, item_feedback_set
 from tests.ranking.world import World
 
@@ -59,3 +60,40 @@ def test_viewer_inputs_of_a_new_account_are_empty(
 ) -> None:
     inputs = viewer_inputs_for(viewer=make_user("newbie"))
     assert inputs.priorities == {} and not inputs.hidden and inputs.feedback == ()
+
+
+@pytest.mark.django_db
+def test_feed_context_matches_the_selectors_it_stands_for(
+    world: World, django_assert_num_queries: object
+) -> None:
+    from django.utils import timezone
+
+    from charter.selectors import policy_active_record
+    from ranking.preferences import feed_preference_get, feed_preference_set
+
+    feed_preference_set(user=world.viewer, mode="tuned", multipliers={"bridging": 1.5})
+    now = timezone.now()
+    with django_assert_num_queries(1):  # type: ignore[operator]
+        context = feed_context_for(viewer=world.viewer, at=now)
+    pref = feed_preference_get(user=world.viewer)
+    assert (context.mode, context.multipliers) == (pref.mode, pref.multipliers)
+    assert context.policy_record == policy_active_record(at=now)
+    models = models_active()
+    assert context.models.versions == models.versions == {"consensus": 1}
+    assert context.models.hashes == models.hashes
+    assert context.models.incivility_active is models.incivility_active is False
+    assert context.models.consensus is not None and models.consensus is not None
+    assert context.models.consensus.pk == models.consensus.pk
+    assert context.inputs == viewer_inputs_for(viewer=world.viewer)
+
+
+@pytest.mark.django_db
+def test_feed_context_before_any_charter_or_preference(
+    make_user: Callable[..., User],
+) -> None:
+    from django.utils import timezone
+
+    context = feed_context_for(viewer=make_user("early"), at=timezone.now())
+    assert context.policy_record is None
+    assert (context.mode, context.multipliers) == ("ranked", {})
+    assert context.models.versions == {} and context.models.consensus is None
