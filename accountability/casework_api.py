@@ -14,11 +14,14 @@ from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from charter_social.authentication import TokenAuthentication
 
 from . import appeals as appeal_ops
 from . import moderation, reports
@@ -69,6 +72,12 @@ OBJECT = OpenApiTypes.OBJECT
 DAYS = OpenApiParameter("days", int, description="Days ending today (default 30).")
 
 
+class CaseworkApi(APIView):
+    # The project's default order (a signed-out write stays a 403), with the
+    # token looked up without compiling an ORM query on every request.
+    authentication_classes = [SessionAuthentication, TokenAuthentication]
+
+
 def _record_or_404(public_id: str) -> DecisionRecord:
     try:
         return decision_get(public_id=public_id)
@@ -76,7 +85,7 @@ def _record_or_404(public_id: str) -> DecisionRecord:
         raise Http404(f"There is no decision record {public_id}.") from None
 
 
-class DecisionDetailApi(APIView):
+class DecisionDetailApi(CaseworkApi):
     """A statement of reasons, in the DSA transparency database's field names."""
 
     permission_classes = [AllowAny]
@@ -90,7 +99,7 @@ class DecisionDetailApi(APIView):
         return Response(decision_statement(_record_or_404(public_id)))
 
 
-class DecisionReplayApi(APIView):
+class DecisionReplayApi(CaseworkApi):
     """Recompute a decision with the ranker's code; 200 whether or not it matches."""
 
     permission_classes = [AllowAny]
@@ -183,7 +192,7 @@ def _optional_int(raw: Any, field: str) -> int | None:
         raise ValidationError({field: [f"Give {field} as a whole number."]}) from None
 
 
-class AppealFileApi(APIView):
+class AppealFileApi(CaseworkApi):
     """The post's author appeals a decision (no co-signers needed)."""
 
     permission_classes = [IsAuthenticated]
@@ -207,7 +216,7 @@ class AppealFileApi(APIView):
         return Response(_appeal_json(appeal), status=status.HTTP_201_CREATED)
 
 
-class AppealDetailApi(APIView):
+class AppealDetailApi(CaseworkApi):
     permission_classes = [AllowAny]
 
     @extend_schema(
@@ -219,7 +228,7 @@ class AppealDetailApi(APIView):
         return Response(_appeal_json(appeal_ops.appeal_get(appeal_id=appeal_id)))
 
 
-class AppealAnswerApi(APIView):
+class AppealAnswerApi(CaseworkApi):
     """A sitting board member upholds or overturns an appeal, with reasons."""
 
     permission_classes = [IsAuthenticated]
@@ -241,7 +250,7 @@ class AppealAnswerApi(APIView):
         return Response(_appeal_json(appeal))
 
 
-class PetitionListApi(APIView):
+class PetitionListApi(CaseworkApi):
     """GET: petitions (filters ?status= incl. 'overdue', ?target=); POST: file one."""
 
     def get_permissions(self) -> list[Any]:
@@ -294,7 +303,7 @@ class PetitionListApi(APIView):
         return Response(_petition_json(petition), status=status.HTTP_201_CREATED)
 
 
-class PetitionDetailApi(APIView):
+class PetitionDetailApi(CaseworkApi):
     permission_classes = [AllowAny]
 
     @extend_schema(
@@ -305,7 +314,7 @@ class PetitionDetailApi(APIView):
         return Response(_petition_json(_petition_or_404(petition_id)))
 
 
-class PetitionSignApi(APIView):
+class PetitionSignApi(CaseworkApi):
     """Co-sign: 201 once; 400 when signed already or closed; 429 on a burst."""
 
     permission_classes = [IsAuthenticated]
@@ -331,7 +340,7 @@ class PetitionSignApi(APIView):
         )
 
 
-class PetitionAnswerApi(APIView):
+class PetitionAnswerApi(CaseworkApi):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -355,7 +364,7 @@ class PetitionAnswerApi(APIView):
         return Response(_petition_json(petition))
 
 
-class ModerationDecideApi(APIView):
+class ModerationDecideApi(CaseworkApi):
     """A moderator upholds (demote/label under an article) or dismisses a report."""
 
     permission_classes = [IsAuthenticated]
@@ -388,7 +397,7 @@ class ModerationDecideApi(APIView):
         )
 
 
-class ReportDailyApi(APIView):
+class ReportDailyApi(CaseworkApi):
     """Daily transparency aggregates (?days=N, default 30)."""
 
     permission_classes = [AllowAny]

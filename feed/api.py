@@ -22,7 +22,7 @@ from drf_spectacular.utils import (
     extend_schema,
 )
 from rest_framework import status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -31,6 +31,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
+from charter_social.authentication import TokenAuthentication
 from charter_social.ratelimit import (
     CacheRateThrottle,
     FollowThrottle,
@@ -143,16 +144,23 @@ class FeedAPIView(APIView):
     ) -> Response:
         """The post as the viewer sees it now (fresh counts and reactions)."""
         viewer = self.viewer(request)
-        post = selectors.post_get_for_viewer(viewer=viewer, post_id=post_id)
+        post = selectors.post_get_for_viewer(
+            viewer=viewer, post_id=post_id, with_parent=False
+        )
         return Response(self.post_data(viewer, post), status=status_code)
 
-    def post_data(self, viewer: User | None, post: Post) -> dict[str, Any]:
-        reactions = (
-            selectors.viewer_reactions_for(viewer=viewer, posts=[post])
-            if viewer
-            else None
-        )
-        return PostSerializer(post, context={"reactions": reactions}).data
+    def post_data(
+        self,
+        viewer: User | None,
+        post: Post,
+        reactions: dict[int, dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """`post` serialised for `viewer`; `reactions` when already known."""
+        if viewer and reactions is None:
+            reactions = selectors.viewer_reactions_for(viewer=viewer, posts=[post])
+        return PostSerializer(
+            post, context={"reactions": reactions if viewer else None}
+        ).data
 
     def page_args(self, request: Request) -> dict[str, Any]:
         return {
@@ -436,7 +444,11 @@ class PostListView(FeedAPIView):
         post = services.post_create(
             author=me, body=data["body"], parent_id=data.get("parent_id")
         )
-        return Response(self.post_data(me, post), status=status.HTTP_201_CREATED)
+        # Nobody, the author included, has reacted to a post this new.
+        unreacted = {post.id: {"liked": False, "rating": None}}
+        return Response(
+            self.post_data(me, post, unreacted), status=status.HTTP_201_CREATED
+        )
 
 
 class PostDetailView(FeedAPIView):
@@ -487,8 +499,9 @@ class LikeView(FeedAPIView):
         responses={201: PostSerializer, **_errors(400, 401, 404, 429)},
     )
     def post(self, request: Request, post_id: int) -> Response:
-        services.like_create(user=self.me(request), post_id=post_id)
-        return self.post_response(request, post_id, status_code=status.HTTP_201_CREATED)
+        me = self.me(request)
+        like = services.like_create(user=me, post_id=post_id)
+        return Response(self.post_data(me, like.post), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         operation_id="posts_unlike",
@@ -511,8 +524,9 @@ class RatingView(FeedAPIView):
     )
     def put(self, request: Request, post_id: int) -> Response:
         data = self.parse(RatingSerializer, request)
-        services.rating_set(user=self.me(request), post_id=post_id, value=data["value"])
-        return self.post_response(request, post_id)
+        me = self.me(request)
+        rating = services.rating_set(user=me, post_id=post_id, value=data["value"])
+        return Response(self.post_data(me, rating.post))
 
     @extend_schema(
         operation_id="posts_unrate",
