@@ -17,8 +17,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
@@ -31,6 +29,7 @@ from charter.selectors import (
     policy_active_record,
 )
 from charter_social import ratelimit
+from feed.events import broadcast_after_commit
 from feed.models import Notification, Post
 
 from .casework_models import (
@@ -82,10 +81,12 @@ def petition_group(petition_id: int) -> str:
 
 
 def _broadcast(petition: Petition) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    async_to_sync(layer.group_send)(
+    """Tell the petition's live page its count and state once committed.
+
+    Best effort, as every live update: a channel layer that is down is logged,
+    never turned into an error for a signature already committed.
+    """
+    broadcast_after_commit(
         petition_group(petition.pk),
         {
             "type": "petition.count",
@@ -249,9 +250,42 @@ def petition_sign(
     """
     _rate_limit(signer.pk)
     now = now or clock_now()
-    petitions_refresh(now=now, petition_ids=[petition_id])
+    petition = _signature_add(signer=signer, petition_id=petition_id, now=now)
+    if petition is None:
+        # A deadline had passed: record that first, in its own transaction
+        # (a refused signature must not roll it back), then sign or refuse.
+        petitions_refresh(now=now, petition_ids=[petition_id])
+        petition = _signature_add(
+            signer=signer, petition_id=petition_id, now=now, refreshed=True
+        )
+    assert petition is not None
+    return petition
+
+
+def _transition_due(petition: Petition, now: datetime) -> bool:
+    """Whether `petitions_refresh` has a transition to apply to this petition."""
+    if petition.status == PetitionStatus.OPEN:
+        return petition.signing_closes_at <= now
+    return (
+        petition.status == PetitionStatus.THRESHOLD_REACHED
+        and petition.deadline_at is not None
+        and petition.deadline_at <= now
+        and petition.overdue_logged_at is None
+    )
+
+
+def _signature_add(
+    *, signer: Any, petition_id: int, now: datetime, refreshed: bool = False
+) -> Petition | None:
+    """Add the signature under the petition's row lock; None if a deadline is due.
+
+    Reading the deadlines from the locked row spares the two queries a refresh
+    costs on every signature, when a transition is almost never due.
+    """
     with transaction.atomic():
         petition = Petition.objects.select_for_update().get(pk=petition_id)
+        if not refreshed and _transition_due(petition, now):
+            return None
         if petition.status not in SIGNABLE:
             raise ValidationError(
                 {"petition": ["This petition is closed and takes no more signatures."]}
@@ -268,7 +302,8 @@ def petition_sign(
         Petition.objects.filter(pk=petition.pk).update(
             signature_count=F("signature_count") + 1
         )
-        petition.refresh_from_db(fields=["signature_count"])
+        # The row lock held since the SELECT means no one else changed it.
+        petition.signature_count += 1
         if (
             petition.status == PetitionStatus.OPEN
             and petition.signature_count >= petition.threshold
@@ -277,7 +312,7 @@ def petition_sign(
             petition.save(
                 update_fields=["status", "threshold_reached_at", "deadline_at"]
             )
-        transaction.on_commit(lambda: _broadcast(petition))
+        _broadcast(petition)
     return petition
 
 
@@ -451,7 +486,7 @@ def petition_answer(
             for signer_id in signer_ids
             if signer_id != board_member.pk
         )
-        transaction.on_commit(lambda: _broadcast(petition))
+        _broadcast(petition)
     return petition
 
 
