@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, Q, QuerySet, Value
 from django.http import Http404
 
 from .models import Block, Follow, Like, Mute, Notification, Post, Rating, User
@@ -239,23 +239,14 @@ def user_get_for_viewer(*, viewer: User | None, username: str) -> User:
     return user
 
 
-def post_get_for_viewer(
-    *, viewer: User | None, post_id: object, for_update: bool = False
-) -> Post:
-    """A post the viewer may see, or 404 (unknown id, or a block between them)."""
+def _post_id(raw: object) -> int:
     try:
-        pid = int(str(post_id))
+        return int(str(raw))
     except ValueError as exc:
         raise Http404("No such post.") from exc
-    queryset = (
-        Post.objects.select_for_update()
-        if for_update
-        else _post_shape(Post.objects.all())
-    )
-    try:
-        post = queryset.get(id=pid)
-    except ObjectDoesNotExist as exc:
-        raise Http404("No such post.") from exc
+
+
+def _visible_or_404(post: Post, viewer: User | None) -> Post:
     if (
         viewer is not None
         and viewer.is_authenticated
@@ -266,17 +257,97 @@ def post_get_for_viewer(
     return post
 
 
+def post_get_for_viewer(
+    *,
+    viewer: User | None,
+    post_id: object,
+    for_update: bool = False,
+    with_parent: bool = True,
+) -> Post:
+    """A post the viewer may see, or 404 (unknown id, or a block between them).
+
+    The author is joined; `with_parent=False` leaves out the parent and its
+    author, which only the pages show ("Replying to @…"), not the API.
+    """
+    pid = _post_id(post_id)
+    if for_update:
+        queryset = Post.objects.select_for_update()
+    elif with_parent:
+        queryset = _post_shape(Post.objects.all())
+    else:
+        queryset = Post.objects.select_related("author")
+    try:
+        post = queryset.get(id=pid)
+    except ObjectDoesNotExist as exc:
+        raise Http404("No such post.") from exc
+    return _visible_or_404(post, viewer)
+
+
+def post_get_for_write(*, viewer: User, post_id: object) -> Post:
+    """The bare row of a post `viewer` acts on (no joins), or 404 as for reading.
+
+    For services, which need the post's ids and counters, never its author.
+    """
+    try:
+        post = Post.objects.get(id=_post_id(post_id))
+    except ObjectDoesNotExist as exc:
+        raise Http404("No such post.") from exc
+    return _visible_or_404(post, viewer)
+
+
+THREAD_MAX_POSTS = 500
+
+
+def _parents_link(posts: list[Post]) -> None:
+    """Attach each reply's parent, author loaded, without joining it in SQL.
+
+    In a thread nearly every parent is on the page already; the others (hidden
+    by a block, or past the page's end) are read in one query. Joining the
+    parent and its author for every row instead doubled the query's columns.
+    """
+    by_id = {p.id: p for p in posts}
+    missing = {p.parent_id for p in posts if p.parent_id and p.parent_id not in by_id}
+    if missing:
+        by_id.update(Post.objects.select_related("author").in_bulk(missing))
+    parent_field = Post._meta.get_field("parent")
+    for post in posts:
+        if post.parent_id is not None:
+            # A parent deleted meanwhile is cached as None: never a lazy query.
+            parent_field.set_cached_value(post, by_id.get(post.parent_id))
+
+
 def thread_for(
     *, viewer: User | None, post_id: object
 ) -> tuple[Post, list[Post], dict[int, dict[str, Any]]]:
-    """The post, its whole thread in reading order, and the viewer's reactions to it."""
-    post = post_get_for_viewer(viewer=viewer, post_id=post_id)
-    root_id = post.root_id or post.id
-    queryset = Post.objects.filter(Q(id=root_id) | Q(root_id=root_id))
+    """The post, its whole thread in reading order, and the viewer's reactions to it.
+
+    Each post has its author and (for replies) its parent with the parent's
+    author loaded. 404 for an unknown post or one hidden by a block.
+    """
+    pid = _post_id(post_id)
+    found = Post.objects.filter(id=pid).values_list("author_id", "root_id").first()
+    if found is None:
+        raise Http404("No such post.")
+    author_id, root_id = found
+    # Blocks both ways: the same accounts that make the post itself a 404.
     hidden = hidden_author_ids(viewer=viewer, include_muted=False)
+    if author_id in hidden:
+        raise Http404("No such post.")
+    root_id = root_id or pid
+    queryset = Post.objects.filter(Q(id=root_id) | Q(root_id=root_id))
     if hidden:
         queryset = queryset.exclude(author_id__in=hidden)
-    posts = list(_post_shape(queryset).order_by("created_at", "id")[:500])
+    posts = list(
+        queryset.select_related("author").order_by("created_at", "id")[
+            :THREAD_MAX_POSTS
+        ]
+    )
+    post = next((p for p in posts if p.id == pid), None)
+    if post is None:  # past the end of a very long thread
+        post = Post.objects.select_related("author").get(id=pid)
+        _parents_link([post, *posts])
+    else:
+        _parents_link(posts)
     return post, posts, viewer_reactions_for(viewer=viewer, posts=posts)
 
 
@@ -300,6 +371,10 @@ def viewer_reactions_for(
     return {pid: {"liked": pid in liked, "rating": ratings.get(pid)} for pid in ids}
 
 
+def _tagged(queryset: QuerySet[Any], tag: str, maker: str) -> QuerySet[Any]:
+    return queryset.values_list(Value(tag, output_field=CharField()), maker)
+
+
 def relationship_for(*, viewer: User | None, other: User) -> dict[str, bool]:
     """How the viewer relates to another account (for follow/mute/block buttons)."""
     if viewer is None or not viewer.is_authenticated or viewer.id == other.id:
@@ -309,11 +384,30 @@ def relationship_for(*, viewer: User | None, other: User) -> dict[str, bool]:
             "muting": False,
             "blocking": False,
         }
+    # One round trip: the follows both ways, the mute and the block, each row
+    # tagged with its table and the account that made it.
+    rows = set(
+        _tagged(
+            Follow.objects.filter(
+                Q(follower=viewer, followee=other) | Q(follower=other, followee=viewer)
+            ),
+            "follow",
+            "follower_id",
+        ).union(
+            _tagged(Mute.objects.filter(muter=viewer, muted=other), "mute", "muter_id"),
+            _tagged(
+                Block.objects.filter(blocker=viewer, blocked=other),
+                "block",
+                "blocker_id",
+            ),
+            all=True,
+        )
+    )
     return {
-        "following": Follow.objects.filter(follower=viewer, followee=other).exists(),
-        "followed_by": Follow.objects.filter(follower=other, followee=viewer).exists(),
-        "muting": Mute.objects.filter(muter=viewer, muted=other).exists(),
-        "blocking": Block.objects.filter(blocker=viewer, blocked=other).exists(),
+        "following": ("follow", viewer.id) in rows,
+        "followed_by": ("follow", other.id) in rows,
+        "muting": ("mute", viewer.id) in rows,
+        "blocking": ("block", viewer.id) in rows,
     }
 
 

@@ -147,12 +147,13 @@ class CountsSerializer(serializers.Serializer):
     unhelpful = serializers.IntegerField(source="unhelpful_count")
 
 
-_COUNTS = CountsSerializer()
-
-
 class ViewerStateSerializer(serializers.Serializer):
     liked = serializers.BooleanField()
     rating = serializers.ChoiceField(choices=RATING_CHOICES, allow_null=True)
+
+
+# Shared, stateless: renders a datetime exactly as a declared DateTimeField does.
+_DATETIME = serializers.DateTimeField()
 
 
 class PostSerializer(serializers.Serializer):
@@ -160,6 +161,10 @@ class PostSerializer(serializers.Serializer):
 
     Context: "reactions" maps post id -> {"liked", "rating"} for the signed-in
     viewer (from selectors.viewer_reactions_for); without it `viewer` is null.
+
+    The declared fields are the schema; `to_representation` writes the same
+    dict directly, since DRF's field-by-field walk (get_attribute, nested
+    serializers, method fields) cost ~0.15 ms per post, 30 times per feed page.
     """
 
     id = serializers.IntegerField()
@@ -178,6 +183,23 @@ class PostSerializer(serializers.Serializer):
         help_text="The signed-in viewer's reactions; null when signed out."
     )
 
+    def to_representation(self, post: Post) -> dict[str, Any]:
+        author = post.author
+        return {
+            "id": int(post.id),
+            "author": {
+                "username": str(author.username),
+                "display_name": str(author.display_name),
+            },
+            "body": str(post.body),
+            "body_html": self.get_body_html(post),
+            "parent_id": None if post.parent_id is None else int(post.parent_id),
+            "root_id": self.get_root_id(post),
+            "created_at": _DATETIME.to_representation(post.created_at),
+            "counts": self.get_counts(post),
+            "viewer": self.get_viewer(post),
+        }
+
     def get_body_html(self, post: Post) -> str:
         return str(render_post_body(post.body))
 
@@ -186,9 +208,12 @@ class PostSerializer(serializers.Serializer):
 
     @extend_schema_field(CountsSerializer)
     def get_counts(self, post: Post) -> dict[str, Any]:
-        # One shared, stateless instance: building a serializer per post
-        # deep-copies its declared fields each time (a hot cost in feed pages).
-        return dict(_COUNTS.to_representation(post))
+        return {
+            "likes": int(post.like_count),
+            "replies": int(post.reply_count),
+            "helpful": int(post.helpful_count),
+            "unhelpful": int(post.unhelpful_count),
+        }
 
     @extend_schema_field(ViewerStateSerializer(allow_null=True))
     def get_viewer(self, post: Post) -> dict[str, Any] | None:

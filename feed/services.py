@@ -28,7 +28,12 @@ from .models import (
     Report,
     User,
 )
-from .selectors import blocked_either_way, post_get_for_viewer, user_get
+from .selectors import (
+    blocked_either_way,
+    post_get_for_viewer,
+    post_get_for_write,
+    user_get,
+)
 from .text import USERNAME_PATTERN, mentioned_usernames, post_body_clean
 
 USERNAME_RE = re.compile(rf"^{USERNAME_PATTERN}$")
@@ -163,14 +168,14 @@ def post_create(*, author: User, body: object, parent_id: int | None = None) -> 
     with transaction.atomic():
         parent: Post | None = None
         if parent_id is not None:
-            # post_get_for_viewer already answers 404 when either account
+            # post_get_for_write already answers 404 when either account
             # blocks the other, so a blocked account cannot reply.
-            parent = post_get_for_viewer(viewer=author, post_id=parent_id)
+            parent = post_get_for_write(viewer=author, post_id=parent_id)
         post = Post.objects.create(
             author=author,
             body=clean_body,
             parent=parent,
-            root=(parent.root or parent) if parent else None,
+            root_id=(parent.root_id or parent.id) if parent else None,
             created_at=timezone.now(),
         )
         if parent is not None:
@@ -378,15 +383,21 @@ def mute_delete(*, muter: User, muted_id: int) -> None:
 
 
 def like_create(*, user: User, post_id: int) -> Like:
-    """Like a post. Likes are counted and shown; the charter ranker never uses them."""
+    """Like a post. Likes are counted and shown; the charter ranker never uses them.
+
+    The returned like's `post` is the post as it stands after the like, author
+    loaded (the counts its thread is told).
+    """
     try:
         with transaction.atomic():
-            post = post_get_for_viewer(viewer=user, post_id=post_id)
+            post = post_get_for_write(viewer=user, post_id=post_id)
             like = Like.objects.create(user=user, post=post)
             Post.objects.filter(id=post.id).update(like_count=F("like_count") + 1)
-            _broadcast_counts(post.id)
     except IntegrityError as exc:
         raise ValidationError("You already like this post.") from exc
+    fresh = _broadcast_counts(post.id)
+    if fresh is not None:
+        like.post = fresh
     return like
 
 
@@ -399,7 +410,7 @@ def like_delete(*, user: User, post_id: int) -> None:
         Post.objects.filter(id=post_id, like_count__gt=0).update(
             like_count=F("like_count") - 1
         )
-        _broadcast_counts(post_id)
+    _broadcast_counts(post_id)
 
 
 RATING_NAMES = {"helpful": Rating.Value.HELPFUL, "unhelpful": Rating.Value.UNHELPFUL}
@@ -408,7 +419,8 @@ RATING_NAMES = {"helpful": Rating.Value.HELPFUL, "unhelpful": Rating.Value.UNHEL
 def rating_set(*, user: User, post_id: int, value: object) -> Rating:
     """Rate a post helpful or unhelpful; rating again changes the rating.
 
-    `value` is "helpful", "unhelpful", 1 or -1.
+    `value` is "helpful", "unhelpful", 1 or -1. The returned rating's `post` is
+    the post as it stands after the rating, author loaded.
     """
     if isinstance(value, str) and value in RATING_NAMES:
         numeric = int(RATING_NAMES[value])
@@ -417,34 +429,42 @@ def rating_set(*, user: User, post_id: int, value: object) -> Rating:
     else:
         raise ValidationError({"value": 'Rate with "helpful" or "unhelpful".'})
     with transaction.atomic():
-        post = post_get_for_viewer(viewer=user, post_id=post_id)
+        post = post_get_for_write(viewer=user, post_id=post_id)
         if post.author_id == user.id:
             raise ValidationError("You can't rate your own post.")
-        existing = (
-            Rating.objects.select_for_update().filter(user=user, post=post).first()
-        )
-        if existing is None:
-            try:
-                with transaction.atomic():
-                    rating = Rating.objects.create(user=user, post=post, value=numeric)
-            except IntegrityError:
-                # A concurrent request rated first; treat this one as a change.
-                existing = Rating.objects.select_for_update().get(user=user, post=post)
-            else:
-                field = "helpful_count" if numeric == 1 else "unhelpful_count"
-                Post.objects.filter(id=post.id).update(**{field: F(field) + 1})
-                _broadcast_counts(post.id)
-                return rating
-        if existing.value != numeric:
-            old_field = "helpful_count" if existing.value == 1 else "unhelpful_count"
-            new_field = "helpful_count" if numeric == 1 else "unhelpful_count"
-            Post.objects.filter(id=post.id).update(
-                **{old_field: F(old_field) - 1, new_field: F(new_field) + 1}
-            )
-            existing.value = numeric
-            existing.save(update_fields=["value", "updated_at"])
-            _broadcast_counts(post.id)
-        return existing
+        rating, changed = _rating_write(user=user, post=post, numeric=numeric)
+    fresh = _post_after_write(post.id)
+    if fresh is not None:
+        if changed:
+            _counts_announce(fresh)
+        rating.post = fresh
+    return rating
+
+
+def _rating_write(*, user: User, post: Post, numeric: int) -> tuple[Rating, bool]:
+    """Store the rating and move the counters; (rating, whether anything changed)."""
+    existing = Rating.objects.select_for_update().filter(user=user, post=post).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                rating = Rating.objects.create(user=user, post=post, value=numeric)
+        except IntegrityError:
+            # A concurrent request rated first; treat this one as a change.
+            existing = Rating.objects.select_for_update().get(user=user, post=post)
+        else:
+            field = "helpful_count" if numeric == 1 else "unhelpful_count"
+            Post.objects.filter(id=post.id).update(**{field: F(field) + 1})
+            return rating, True
+    if existing.value == numeric:
+        return existing, False
+    old_field = "helpful_count" if existing.value == 1 else "unhelpful_count"
+    new_field = "helpful_count" if numeric == 1 else "unhelpful_count"
+    Post.objects.filter(id=post.id).update(
+        **{old_field: F(old_field) - 1, new_field: F(new_field) + 1}
+    )
+    existing.value = numeric
+    existing.save(update_fields=["value", "updated_at"])
+    return existing, True
 
 
 def rating_delete(*, user: User, post_id: int) -> None:
@@ -462,36 +482,39 @@ def rating_delete(*, user: User, post_id: int) -> None:
         Post.objects.filter(id=post_id, **{f"{field}__gt": 0}).update(
             **{field: F(field) - 1}
         )
-        _broadcast_counts(post_id)
+    _broadcast_counts(post_id)
 
 
-def _broadcast_counts(post_id: int) -> None:
-    def send() -> None:
-        post = (
-            Post.objects.filter(id=post_id)
-            .values(
-                "id",
-                "root_id",
-                "like_count",
-                "reply_count",
-                "helpful_count",
-                "unhelpful_count",
-            )
-            .first()
-        )
-        if post is None:
-            return
-        root_id = post.pop("root_id") or post["id"]
-        events._send_now(
-            events.group_for_thread(root_id),
-            {
-                "type": "post.counts",
-                **{k: v for k, v in post.items()},
-                "post_id": post["id"],
-            },
-        )
+def _post_after_write(post_id: int) -> Post | None:
+    """The post as it stands after a reaction, author loaded (None if deleted).
 
-    transaction.on_commit(send)
+    Read after the write's own transaction: outside any other, after commit, so
+    it includes every change committed before it, as a reload would show.
+    """
+    return Post.objects.select_related("author").filter(id=post_id).first()
+
+
+def _counts_announce(post: Post) -> None:
+    """Tell everyone with the post's thread open its counts, once committed."""
+    events.broadcast_after_commit(
+        events.group_for_thread(post.root_id or post.id),
+        {
+            "type": "post.counts",
+            "id": post.id,
+            "like_count": post.like_count,
+            "reply_count": post.reply_count,
+            "helpful_count": post.helpful_count,
+            "unhelpful_count": post.unhelpful_count,
+            "post_id": post.id,
+        },
+    )
+
+
+def _broadcast_counts(post_id: int) -> Post | None:
+    post = _post_after_write(post_id)
+    if post is not None:
+        _counts_announce(post)
+    return post
 
 
 # Reports and notifications ------------------------------------------------------------
@@ -511,7 +534,7 @@ def report_create(
         )
     try:
         with transaction.atomic():
-            post = post_get_for_viewer(viewer=reporter, post_id=post_id)
+            post = post_get_for_write(viewer=reporter, post_id=post_id)
             if post.author_id == reporter.id:
                 raise ValidationError(
                     "You can't report your own post; delete it instead."

@@ -178,6 +178,57 @@ def test_missed_deadline_closes_as_overdue_and_logs_once(
     assert list(petitions_list(status="overdue")) == [petition]
 
 
+def test_refused_late_signature_still_logs_the_missed_deadline(
+    demoted: Any, make_user: Any
+) -> None:
+    _, record = demoted
+    petition = _lower_threshold(_file(make_user(), record), 2)
+    petition_sign(signer=make_user(), petition_id=petition.pk)
+    later = timezone.now() + timedelta(days=31)
+    with pytest.raises(ValidationError, match="closed"):
+        petition_sign(signer=make_user(), petition_id=petition.pk, now=later)
+    # The signature is refused, but the breach it observed is on the record.
+    petition.refresh_from_db()
+    assert petition.status == "closed_unanswered"
+    assert petition.overdue_logged_at == later
+    assert LedgerEntry.objects.filter(kind="petition.overdue").count() == 1
+    assert petitions_refresh(now=later) == 0
+
+
+def test_signing_after_the_signing_window_expires_the_petition(
+    active_charter: Any, make_user: Any
+) -> None:
+    petition = petition_file(
+        author=make_user(),
+        target="article",
+        article="2",
+        title="Weigh bridging more",
+        text="text",
+    )
+    later = timezone.now() + timedelta(days=91)
+    with pytest.raises(ValidationError, match="closed"):
+        petition_sign(signer=make_user(), petition_id=petition.pk, now=later)
+    petition.refresh_from_db()
+    assert petition.status == "expired"
+    assert petition.signature_count == 1
+    assert LedgerEntry.objects.filter(kind="petition.expired").count() == 1
+
+
+def test_signature_runs_a_fixed_number_of_queries_and_returns_the_count(
+    demoted: Any, make_user: Any, django_assert_num_queries: Any
+) -> None:
+    _, record = demoted
+    petition = _file(make_user(), record)
+    signer = make_user()
+    # savepoint; the petition, locked; savepoint, signature, release; the
+    # count; release. No refresh queries: the locked row shows no deadline due.
+    with django_assert_num_queries(7):
+        signed = petition_sign(signer=signer, petition_id=petition.pk)
+    stored = Petition.objects.get(pk=petition.pk)
+    assert signed.signature_count == stored.signature_count == 2
+    assert signed.status == stored.status == "open"
+
+
 def test_signing_a_closed_petition_is_refused(demoted: Any, make_user: Any) -> None:
     _, record = demoted
     petition = _lower_threshold(_file(make_user(), record), 2)

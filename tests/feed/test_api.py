@@ -833,10 +833,101 @@ def test_thread_query_count_does_not_grow_with_replies(
             assert client.get(f"/api/posts/{root.id}/thread/").status_code == 200
         return len(captured)
 
-    few = count_queries()
+    # token, the post's author and root, blocks both ways, the thread, likes,
+    # ratings
+    assert count_queries() == 6
     for _ in range(6):
         make_post(make_user(), parent=root)
-    assert count_queries() == few
+    assert count_queries() == 6
+
+
+def test_signed_out_thread_is_two_queries(
+    api_client, make_user, make_post, django_assert_num_queries
+):
+    root = make_post(make_user())
+    reply = make_post(make_user(), parent=root)
+    with django_assert_num_queries(2):
+        response = api_client.get(f"/api/posts/{reply.id}/thread/")
+    assert [p["id"] for p in response.json()["results"]] == [root.id, reply.id]
+    assert response.json()["results"][1]["viewer"] is None
+
+
+def test_rating_answers_with_fresh_counts_in_a_fixed_number_of_queries(
+    client_for, make_user, make_post, django_assert_num_queries
+):
+    alice, bob = make_user("alice"), make_user("bob")
+    post = make_post(alice)
+    services.like_create(user=bob, post_id=post.id)
+    client = client_for(bob)
+    url = f"/api/posts/{post.id}/rating/"
+    # token; savepoint; the post; blocks; the rating, locked; savepoint,
+    # insert, release; the counter; release; the post as it now stands;
+    # likes; ratings
+    with django_assert_num_queries(13):
+        response = post_json(client, url, {"value": "helpful"}, method="put")
+    assert response.status_code == 200
+    assert response.json()["counts"]["helpful"] == 1
+    assert response.json()["viewer"] == {"liked": True, "rating": "helpful"}
+    assert response.json()["author"]["username"] == "alice"
+    again = post_json(client, url, {"value": "helpful"}, method="put")
+    assert again.json()["counts"]["helpful"] == 1
+
+
+def test_new_post_answers_without_reading_reactions(
+    client_for, make_user, django_assert_num_queries
+):
+    client = client_for(make_user("alice"))
+    # token; savepoint; insert; release. Nobody has reacted to it yet.
+    with django_assert_num_queries(4):
+        response = post_json(client, "/api/posts/", {"body": "fresh"})
+    assert response.status_code == 201
+    assert response.json()["viewer"] == {"liked": False, "rating": None}
+    assert response.json()["counts"] == {
+        "likes": 0,
+        "replies": 0,
+        "helpful": 0,
+        "unhelpful": 0,
+    }
+
+
+def test_reply_to_a_reply_finds_the_root_without_reading_it(
+    client_for, make_user, make_post, django_assert_num_queries
+):
+    alice, bob = make_user("alice"), make_user("bob")
+    root = make_post(alice)
+    first = make_post(bob, parent=root)
+    client = client_for(alice)
+    # token; savepoint; the parent; blocks; insert; the parent's reply count;
+    # the reply notification; release
+    with django_assert_num_queries(8):
+        response = post_json(
+            client, "/api/posts/", {"body": "deeper", "parent_id": first.id}
+        )
+    assert response.json()["root_id"] == root.id
+
+
+def test_follow_and_unfollow_answer_in_a_fixed_number_of_queries(
+    client_for, make_user, django_assert_num_queries
+):
+    alice, bob = make_user("alice"), make_user("bob")
+    services.follow_create(follower=bob, followee_id=alice.id)
+    client = client_for(alice)
+    # token; the account by name; the account by id; blocks; savepoint,
+    # follow, notification, release; the relationship
+    with django_assert_num_queries(9):
+        followed = client.post("/api/users/bob/follow/")
+    assert followed.status_code == 201
+    assert followed.json() == {
+        "following": True,
+        "followed_by": True,
+        "muting": False,
+        "blocking": False,
+    }
+    # token; the account; savepoint, delete, release; the relationship
+    with django_assert_num_queries(6):
+        unfollowed = client.delete("/api/users/bob/follow/")
+    assert unfollowed.json()["following"] is False
+    assert unfollowed.json()["followed_by"] is True
 
 
 def test_feed_endpoints_add_no_schema_errors_or_warnings(tmp_path, capsys):

@@ -199,6 +199,106 @@ def test_post_get_for_viewer_treats_junk_ids_as_missing(db):
     for junk in ("abc", None, 10**30, -1):
         with pytest.raises(Http404):
             selectors.post_get_for_viewer(viewer=None, post_id=junk)
+        with pytest.raises(Http404):
+            selectors.thread_for(viewer=None, post_id=junk)
+
+
+def test_thread_runs_a_fixed_number_of_queries_and_loads_every_parent(
+    make_user, make_post, django_assert_num_queries
+):
+    alice, bob = make_user("alice"), make_user("bob")
+    root = make_post(alice)
+    replies = [make_post(bob, parent=root)]
+    for _ in range(5):
+        replies.append(make_post(alice, parent=replies[-1]))
+    # the post's author and root, blocks both ways, the thread, likes, ratings
+    with django_assert_num_queries(5):
+        post, posts, reactions = selectors.thread_for(
+            viewer=alice, post_id=replies[2].id
+        )
+        assert post.id == replies[2].id
+        assert [p.id for p in posts] == [root.id, *(r.id for r in replies)]
+        for reply in posts[1:]:
+            assert reply.parent.author.username in ("alice", "bob")
+        assert posts[0].parent is None
+    assert set(reactions) == {p.id for p in posts}
+
+
+def test_thread_reads_a_parent_hidden_by_a_block_in_one_more_query(
+    make_user, make_post, django_assert_num_queries
+):
+    alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol")
+    root = make_post(carol)
+    bobs = make_post(bob, parent=root)
+    carols = make_post(carol, parent=bobs)
+    services.block_create(blocker=alice, blocked_id=bob.id)
+    with django_assert_num_queries(6):
+        _, posts, _ = selectors.thread_for(viewer=alice, post_id=carols.id)
+        assert [p.id for p in posts] == [root.id, carols.id]
+        # Bob's post is hidden from the thread, yet the reply still says whom
+        # it answers, as the page always showed.
+        assert posts[1].parent.author.username == "bob"
+
+
+def test_thread_finds_the_post_past_the_end_of_a_long_thread(
+    make_user, make_post, monkeypatch
+):
+    monkeypatch.setattr(selectors, "THREAD_MAX_POSTS", 3)
+    alice = make_user("alice")
+    root = make_post(alice)
+    chain = [root]
+    for _ in range(4):
+        chain.append(make_post(alice, parent=chain[-1]))
+    post, posts, _ = selectors.thread_for(viewer=None, post_id=chain[-1].id)
+    assert [p.id for p in posts] == [p.id for p in chain[:3]]
+    assert post.id == chain[-1].id
+    assert post.parent.id == chain[-2].id
+    assert post.author.username == "alice"
+
+
+def test_thread_of_a_post_hidden_by_a_block_is_404_both_ways(make_user, make_post):
+    alice, bob = make_user("alice"), make_user("bob")
+    root = make_post(alice)
+    bobs = make_post(bob, parent=root)
+    services.block_create(blocker=bob, blocked_id=alice.id)
+    with pytest.raises(Http404):
+        selectors.thread_for(viewer=alice, post_id=bobs.id)
+    _, posts, _ = selectors.thread_for(viewer=alice, post_id=root.id)
+    assert [p.id for p in posts] == [root.id]
+
+
+@pytest.mark.parametrize(
+    "relations",
+    [
+        set(),
+        {"following"},
+        {"followed_by"},
+        {"following", "followed_by"},
+        {"muting"},
+        {"blocking"},
+        {"following", "followed_by", "muting"},
+        # A block ends the follows both ways, so it never meets one.
+        {"muting", "blocking"},
+    ],
+    ids=lambda r: "+".join(sorted(r)) or "strangers",
+)
+def test_relationship_is_one_query_whatever_it_holds(
+    make_user, django_assert_num_queries, relations
+):
+    alice, bob = make_user("alice"), make_user("bob")
+    if "following" in relations:
+        services.follow_create(follower=alice, followee_id=bob.id)
+    if "followed_by" in relations:
+        services.follow_create(follower=bob, followee_id=alice.id)
+    if "muting" in relations:
+        services.mute_create(muter=alice, muted_id=bob.id)
+    if "blocking" in relations:
+        services.block_create(blocker=alice, blocked_id=bob.id)
+    # Bob's own mute and block of Alice are his, not part of her buttons.
+    services.mute_create(muter=bob, muted_id=alice.id)
+    with django_assert_num_queries(1):
+        relationship = selectors.relationship_for(viewer=alice, other=bob)
+    assert {name for name, on in relationship.items() if on} == relations
 
 
 # Search -------------------------------------------------------------------------------
