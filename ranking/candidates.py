@@ -173,15 +173,24 @@ class _EpochMicroseconds(Func):
 
 def _candidate_rows(queryset: QuerySet[Post], limit: int) -> list[tuple[Any, ...]]:
     """`_COLUMNS` of the first `limit` posts of `queryset`; on PostgreSQL the
-    third column is created_at in epoch microseconds (see `_created_at`)."""
+    third column is created_at in epoch microseconds (see `_created_at`).
+
+    On PostgreSQL the ORM composes the query and the cursor runs it: none of
+    these columns needs a converter, and iterating ~1,700 rows through the
+    QuerySet machinery cost more than the query itself.
+    """
     if connection.vendor != "postgresql":
         return list(queryset.values_list(*_COLUMNS)[:limit])
     columns = ("id", "author_id", "created_us", *_COLUMNS[3:])
-    return list(
-        queryset.annotate(created_us=_EpochMicroseconds("created_at")).values_list(
-            *columns
-        )[:limit]
+    query = (
+        queryset.annotate(created_us=_EpochMicroseconds("created_at"))
+        .values_list(*columns)[:limit]
+        .query
     )
+    sql, params = query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
 
 
 def _created_at(value: datetime | int) -> datetime:
