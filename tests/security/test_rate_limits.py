@@ -374,3 +374,26 @@ def test_signing_a_petition_works_while_the_cache_is_down(
     with override_settings(CACHES=DEAD_REDIS):
         response = api.post(f"/api/petitions/{petition.pk}/signatures/")
     assert response.status_code == 201, response.status_code
+
+
+def test_every_counting_window_on_redis_expires(make_user: Callable[..., User]) -> None:
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        pytest.skip("the one-round-trip count is Redis's; other caches add + incr")
+    window = ratelimit.rate_for("post").window
+    assert [ratelimit.hit("post", "user:1").count for _ in range(3)] == [1, 2, 3]
+    # The same key as cache.get reads: peek and hit see one count.
+    assert ratelimit.peek("post", "user:1").count == 3
+    key, _ = ratelimit._key("post", "user:1", window)
+    full_key = backend.make_and_validate_key(key)
+    client = backend._cache.get_client(full_key, write=True)
+    assert 0 < client.ttl(full_key) <= window + 1
+    # A counter found without an expiry (written by anything else) gets one:
+    # a key that never expires would lock its account out for good.
+    client.persist(full_key)
+    assert client.ttl(full_key) == -1
+    assert ratelimit.hit("post", "user:1").count == 4
+    assert 0 < client.ttl(full_key) <= window + 1
