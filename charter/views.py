@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 import logging
 from datetime import timedelta
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -25,7 +27,7 @@ from . import selectors, services
 from .diff import charter_diff
 from .forms import AmendmentProposeForm, CommentForm, OpenVotingForm, VoteForm
 from .models import Amendment, AmendmentStatus, CharterVersion, VoteChoice
-from .plain import policy_plain_by_article
+from .plain import PlainItem, policy_plain_by_article
 from .policy import POLICY_SCHEMA, policy_canonical_bytes
 from .text import charter_text_render
 
@@ -54,12 +56,31 @@ def _sign_in_first(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("Sign in as a member of the oversight board.") from None
 
 
+class _ArticleRow(NamedTuple):
+    number: str
+    title: str
+    body: str
+
+
+@lru_cache(maxsize=16)
+def _articles_html(
+    articles: tuple[tuple[_ArticleRow, tuple[PlainItem, ...]], ...],
+) -> str:
+    # The article rows of a version page: a third of its rendering, and a
+    # pure function of the articles and their rules (no URLs, dates or
+    # viewer in it), which are the key, so a cached row can never be stale.
+    return render_to_string("charter/_articles.html", {"articles": articles})
+
+
 def _version_context(version: CharterVersion) -> dict[str, Any]:
     rules = policy_plain_by_article(version.policy)
-    articles = [(a, rules.get(a.number, [])) for a in version.articles.all()]
+    articles = tuple(
+        (_ArticleRow(a.number, a.title, a.body), tuple(rules.get(a.number, [])))
+        for a in version.articles.all()
+    )
     return {
         "version": version,
-        "articles": articles,
+        "articles_html": _articles_html(articles),
         "text_sha256": selectors.charter_text_sha256(
             selectors.charter_version_text(version)
         ),

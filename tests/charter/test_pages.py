@@ -112,6 +112,22 @@ def test_versions_and_diff_pages(client: Client, adopted_v2: CharterVersion) -> 
     assert client.get("/charter/").content.decode().count("Version 2, in force") == 1
 
 
+def test_each_version_page_shows_its_own_rules(
+    client: Client, adopted_v2: CharterVersion
+) -> None:
+    # The article rows are memoised by content: same articles, other rules.
+    def rows(number: int) -> str:
+        html = client.get(f"/charter/versions/{number}/").content.decode()
+        return html.split('<section class="article-row"', 1)[1].split("<footer")[0]
+
+    first, second, again = rows(1), rows(2), rows(1)
+    for html, weight in ((first, "weight +1)"), (second, "weight +1.5)")):
+        section = html.split('id="article-2"')[1].split('id="article-3"')[0]
+        assert weight in section
+        assert html.count('data-testid="rule"') == 17
+    assert again == first != second
+
+
 def test_board_page_lists_sitting_members(client: Client, board: list[Any]) -> None:
     html = client.get("/charter/board/").content.decode()
     for member in board:
