@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db.models import CharField, Q, QuerySet, Value
+from django.db.models import CharField, Q, QuerySet, SmallIntegerField, Value
 from django.http import Http404
 
 from .models import Block, Follow, Like, Mute, Notification, Post, Rating, User
@@ -354,21 +354,25 @@ def thread_for(
 def viewer_reactions_for(
     *, viewer: User | None, posts: list[Post]
 ) -> dict[int, dict[str, Any]]:
-    """Whether the viewer liked and how they rated each post, in two queries."""
+    """Whether the viewer liked and how they rated each post, in one query."""
     if viewer is None or not viewer.is_authenticated or not posts:
         return {}
     ids = [p.id for p in posts]
-    liked = set(
-        Like.objects.filter(user=viewer, post_id__in=ids).values_list(
-            "post_id", flat=True
-        )
+    # Likes come back with a NULL value, ratings with theirs (never NULL).
+    likes = Like.objects.filter(user=viewer, post_id__in=ids).values_list(
+        "post_id", Value(None, output_field=SmallIntegerField())
     )
-    ratings = dict(
-        Rating.objects.filter(user=viewer, post_id__in=ids).values_list(
-            "post_id", "value"
-        )
+    ratings = Rating.objects.filter(user=viewer, post_id__in=ids).values_list(
+        "post_id", "value"
     )
-    return {pid: {"liked": pid in liked, "rating": ratings.get(pid)} for pid in ids}
+    liked: set[int] = set()
+    rated: dict[int, int] = {}
+    for post_id, value in likes.union(ratings, all=True):
+        if value is None:
+            liked.add(post_id)
+        else:
+            rated[post_id] = value
+    return {pid: {"liked": pid in liked, "rating": rated.get(pid)} for pid in ids}
 
 
 def _tagged(queryset: QuerySet[Any], tag: str, maker: str) -> QuerySet[Any]:

@@ -162,8 +162,8 @@ def test_home_query_count_is_fixed(
         services.post_create(author=alice, body="reply", parent_id=post.id)
     # session, user, the feed context (stored feed choice, policy, models and
     # the viewer's inputs in one query), blocks+mutes (one union), posts,
-    # likes, ratings, unread badge
-    with django_assert_num_queries(8):
+    # likes and ratings (one union), unread badge
+    with django_assert_num_queries(7):
         response = alice_client.get("/")
     assert response.status_code == 200
     assert _text(response).count('class="feed-item"') == 20

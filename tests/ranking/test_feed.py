@@ -305,14 +305,15 @@ def test_queries_per_page_are_fixed(
     first = ranked.feed_for(viewer=world.viewer, now=world.now)  # warms the model cache
     cache.clear()
     # Ranking afresh: the viewer's inputs, the session check, two candidate
-    # queries, the demotion-record check, the page's posts, exposure, reactions.
-    with django_assert_num_queries(10):
+    # queries, the demotion-record check, the page's posts, exposure, reactions
+    # (likes and ratings in one query).
+    with django_assert_num_queries(9):
         ranked.feed_for(viewer=world.viewer, now=world.now)
     # Reloading while nothing changed, and the next page, come from the
     # session: no candidate queries, no demotion-record check.
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         ranked.feed_for(viewer=world.viewer, now=world.now)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         ranked.feed_for(viewer=world.viewer, cursor=first.next_cursor, now=world.now)
 
 
