@@ -35,7 +35,9 @@ def _reverse(
     script_prefix: str,
     urlconf: str | None,
 ) -> str:
-    # Types are in the key so that 1 and True (equal, same hash) stay apart.
+    # Types are in the key so that 1 and True (equal, same hash) stay apart;
+    # `script_prefix` is only there to key the memo, as reverse() prepends
+    # the current one itself.
     return reverse(
         name,
         urlconf=urlconf,
