@@ -8,149 +8,38 @@ the same bytes the templates `frontend/_post.html`, `_post_actions.html` and
 compares), so the markup is edited here now.
 
 Every value that comes from a person (bodies, names, explanation texts, the
-request path) goes through `_esc` (conditional_escape) or the memoised body
-renderer; only digits (ids, counts) and constant text are written unescaped.
+request path) goes through frontend.post_text's `esc` (conditional_escape) or
+its memoised body renderer; only digits (ids, counts) and constant text are
+written unescaped.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from functools import lru_cache
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.template import Context
 from django.template.defaultfilters import capfirst
-from django.template.defaultfilters import date as date_filter
 from django.template.defaulttags import CsrfTokenNode
 from django.urls import get_script_prefix
 from django.utils import timezone, translation
-from django.utils.formats import localize
-from django.utils.functional import Promise
-from django.utils.html import avoid_wrapping
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timesince import TIME_STRINGS
-from django.utils.timezone import (  # type: ignore[attr-defined]
-    is_aware,
-    template_localtime,
+
+from .feeds import FeedItem
+from .post_text import (
+    age,
+    esc,
+    href_parts,
+    number,
+    post_body_html,
+    post_times,
+    profile_href,
+    text,
 )
-
-from feed.text import render_post_body
-
-from .feeds import FeedItem, id_url_parts, profile_url
-
-
-def _esc(value: Any) -> str:
-    """conditional_escape(value), minus the lazy-argument wrapper around
-    Django's escape(), which cost more than the escaping on short strings."""
-    if isinstance(value, Promise):
-        value = str(value)
-    markup = getattr(value, "__html__", None)
-    if markup is not None:
-        return str(markup())
-    return html.escape(str(value))
-
-
-def _text(value: object) -> str:
-    """`{{ value }}` in an autoescaping template (localised, then escaped)."""
-    if isinstance(value, str):
-        return _esc(value)
-    return _esc(str(localize(template_localtime(value))))
-
-
-def _number(value: object, page: PostListContext) -> str:
-    # `{{ count }}`: what localize() returns for an int without grouping, at
-    # a fraction of its cost (four counts per post).
-    if type(value) is int and not page.grouping:
-        return str(value)
-    return _text(value)
-
-
-@lru_cache(maxsize=4096)
-def post_body_html(body: str, script_prefix: str) -> SafeString:
-    """render_post_body(body), memoised: a body never changes once posted and
-    is rendered on every feed that shows it. `script_prefix` is only part of
-    the key, since the @mention links are reversed under the current one."""
-    return render_post_body(body)
-
-
-@lru_cache(maxsize=4096)
-def _post_times(moment: datetime, language: str | None, zone: str) -> tuple[str, str]:
-    # `|date:'c'` and `|date:'j M Y, H:i'` of a post's creation time. The month
-    # name follows the active language and the hour the current time zone,
-    # both of which are in the key.
-    local = template_localtime(moment)
-    return _esc(date_filter(local, "c")), _esc(date_filter(local, "j M Y, H:i"))
-
-
-@lru_cache(maxsize=4096)
-def _profile_href(username: str, script_prefix: str) -> str:
-    # `script_prefix` keys the mount point profile_url() reverses under.
-    return _esc(profile_url(username))
-
-
-@lru_cache(maxsize=64)
-def _href_parts(name: str, kwarg: str, script_prefix: str) -> tuple[str, str]:
-    # Escaping is character by character, so an escaped head + digits +
-    # escaped tail is the escaped URL.
-    head, tail = id_url_parts(name, kwarg)
-    return _esc(head), _esc(tail)
-
-
-# timesince()'s units, largest first, and the lengths of those below a month.
-_UNITS = ("year", "month", "week", "day", "hour", "minute")
-_CHUNKS = (60 * 60 * 24 * 7, 60 * 60 * 24, 60 * 60, 60)
-
-
-def _age_unit(moment: datetime, now: datetime) -> tuple[str, int]:
-    # The largest unit of timesince(moment, now) and its count, by Django
-    # 5.2's arithmetic (tests/frontend/test_post_html.py compares the two over
-    # thousands of pairs), minus the two translation lookups each call made:
-    # they were a third of a post's cost. Only the first non-zero part counts
-    # at depth 1, so the month pivot never matters: below a month it is
-    # `moment` itself. Only ages of a minute or more are asked for, so
-    # timesince's "0 minutes" for a moment in the future cannot arise.
-    if is_aware(now) and is_aware(moment):
-        now = now.astimezone(moment.tzinfo)
-    delta = now - moment
-    total_months = (now.year - moment.year) * 12 + (now.month - moment.month)
-    if moment.day > now.day or (moment.day == now.day and moment.time() > now.time()):
-        total_months -= 1
-    years, months = divmod(total_months, 12)
-    if years:
-        return "year", years
-    if months:
-        return "month", months
-    remaining = delta.total_seconds()
-    for name, chunk in zip(_UNITS[2:], _CHUNKS, strict=True):
-        count = int(remaining // chunk)
-        if count:
-            return name, count
-        remaining -= chunk * count
-    return "minute", 0
-
-
-@lru_cache(maxsize=1024)
-def _age_words(unit: str, count: int, language: str | None) -> str:
-    # "14 hours" (with a no-break space) in the active language, which is
-    # only part of the key.
-    return avoid_wrapping(TIME_STRINGS[unit] % {"num": count})
-
-
-def _age(moment: datetime, now: datetime, language: str | None) -> str:
-    if now - moment < timedelta(minutes=1):
-        return "just now"
-    unit, count = _age_unit(moment, now)
-    return f"{_age_words(unit, count, language)} ago"
-
-
-def post_age(moment: datetime) -> str:
-    """A post's age in calm words: "just now", "5 minutes ago", "2 days ago"."""
-    return _age(moment, timezone.now(), translation.get_language())
 
 
 @dataclass(frozen=True)
@@ -187,7 +76,7 @@ class PostListContext:
             authenticated=authenticated,
             viewer_id=getattr(user, "id", None) if authenticated else None,
             csrf_input=CsrfTokenNode().render(context),
-            next_path=_esc(request.get_full_path()) if request is not None else "",
+            next_path=esc(request.get_full_path()) if request is not None else "",
             is_new=bool(context.get("is_new")),
             focus_id=context.get("focus_id"),
             action_error=context.get("action_error"),
@@ -200,7 +89,7 @@ class PostListContext:
 
     def href(self, name: str, kwarg: str, value: int) -> str:
         """The escaped URL of an integer-argument route, as `{% url %}` gives."""
-        head, tail = _href_parts(name, kwarg, self.script_prefix)
+        head, tail = href_parts(name, kwarg, self.script_prefix)
         return f"{head}{int(value)}{tail}"
 
 
@@ -225,8 +114,8 @@ def _item(item: FeedItem, page: PostListContext) -> str:
     p = item.post
     pid = str(int(p.id))
     author = p.author
-    iso, title = _post_times(p.created_at, page.language, page.zone)
-    age = _esc(_age(p.created_at, page.now, page.language))
+    iso, title = post_times(p.created_at, page.language, page.zone)
+    when = esc(age(p.created_at, page.now, page.language))
     classes = "post"
     if page.is_new:
         classes += " is-new"
@@ -243,7 +132,7 @@ def _item(item: FeedItem, page: PostListContext) -> str:
             reply_to = (
                 '<p class="reply-to">Replying to <a href="'
                 f'{page.href("frontend:thread", "post_id", p.parent_id)}">'
-                f"@{_text(parent.author.username)}</a></p>"
+                f"@{text(parent.author.username)}</a></p>"
             )
     return (
         f'\n<li class="feed-item" id="item-{pid}">\n'
@@ -251,12 +140,12 @@ def _item(item: FeedItem, page: PostListContext) -> str:
         f'tabindex="-1" aria-labelledby="post-{pid}-by">\n'
         '    <header class="post-meta">\n'
         f'      <a class="author" id="post-{pid}-by" '
-        f'href="{_profile_href(author.username, page.script_prefix)}">'
-        f'<span class="author-name">{_text(author.name)}</span> '
-        f'<span class="handle">@{_text(author.username)}</span></a>\n'
+        f'href="{profile_href(author.username, page.script_prefix)}">'
+        f'<span class="author-name">{text(author.name)}</span> '
+        f'<span class="handle">@{text(author.username)}</span></a>\n'
         '      <a class="post-time" '
         f'href="{page.href("frontend:thread", "post_id", p.id)}">'
-        f'<time datetime="{iso}" title="{title} UTC">{age}</time></a>\n'
+        f'<time datetime="{iso}" title="{title} UTC">{when}</time></a>\n'
         "    </header>\n"
         f"    {reply_to}\n"
         '    <div class="post-body">'
@@ -284,7 +173,7 @@ def _pressed(on: bool) -> str:
 def _count(pid: str, field: str, value: object, page: PostListContext) -> str:
     return (
         f'<span class="count" data-count="{field}" data-post="{pid}">'
-        f"{_number(value, page)}</span>"
+        f"{number(value, page.grouping)}</span>"
     )
 
 
@@ -367,7 +256,7 @@ def _actions(item: FeedItem, page: PostListContext, pid: str) -> str:
         )
     error = ""
     if page.action_error:
-        error = f'<p class="action-error" role="alert">{_text(page.action_error)}</p>'
+        error = f'<p class="action-error" role="alert">{text(page.action_error)}</p>'
     return f"{head}{body}\n  {error}\n</div>\n\n"
 
 
@@ -389,14 +278,14 @@ def _extra(item: FeedItem, page: PostListContext, pid: str) -> str:
         for r in ex.reasons:
             article = _field(r, "article")
             link = (
-                f' <a href="{charter_url}#article-{_text(article)}">'
-                f"Article {_text(article)}</a>"
+                f' <a href="{charter_url}#article-{text(article)}">'
+                f"Article {text(article)}</a>"
                 if article
                 else ""
             )
             lines.append(
-                f'<li data-signal="{_text(_field(r, "signal"))}">'
-                f"{_text(capfirst(_field(r, 'text')))}{link}</li>"
+                f'<li data-signal="{text(_field(r, "signal"))}">'
+                f"{text(capfirst(_field(r, 'text')))}{link}</li>"
             )
         reasons = (
             f'\n    <ul class="why-reasons">\n      {"".join(lines)}\n    </ul>\n    '
@@ -410,14 +299,14 @@ def _extra(item: FeedItem, page: PostListContext, pid: str) -> str:
     if ex.notes:
         notes = (
             '<ul class="why-notes">'
-            + "".join([f"<li>{_text(n)}</li>" for n in ex.notes])
+            + "".join([f"<li>{text(n)}</li>" for n in ex.notes])
             + "</ul>"
         )
     models = ""
     if ex.model_versions:
         models = "; models " + ", ".join(
             [
-                f"{_text(name)} v{_number(v, page)}"
+                f"{text(name)} v{number(v, page.grouping)}"
                 for name, v in ex.model_versions.items()
             ]
         )
@@ -448,7 +337,7 @@ def _extra(item: FeedItem, page: PostListContext, pid: str) -> str:
         f"    {reasons}\n"
         f"    {notes}\n"
         '    <p class="help">Ranked under charter policy version '
-        f"{_number(ex.policy_version, page)}{models}.</p>\n"
+        f"{number(ex.policy_version, page.grouping)}{models}.</p>\n"
         "  </div>\n"
         "</details>\n"
         f"{feedback}\n"

@@ -18,11 +18,10 @@ from ..feeds import FeedItem
 from ..post_html import (
     PostListContext,
     post_actions_html,
-    post_age,
-    post_body_html,
     post_item_html,
     post_list_html,
 )
+from ..post_text import post_age, post_body_html
 
 register = template.Library()
 

@@ -31,7 +31,7 @@ from django.utils.timesince import timesince
 
 from feed import services
 from feed.models import Post, User
-from frontend import feeds, post_html
+from frontend import feeds, post_text
 from ranking.feed import Explanation
 
 pytestmark = pytest.mark.django_db
@@ -290,6 +290,6 @@ def test_post_ages_read_as_djangos_timesince() -> None:
             expected = "just now"
         else:
             expected = f"{timesince(moment, now, depth=1)} ago"
-        assert post_html._age(moment, now, "en") == expected, (moment, now)
+        assert post_text.age(moment, now, "en") == expected, (moment, now)
         checked += 1
     assert checked > 5000
