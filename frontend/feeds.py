@@ -77,9 +77,12 @@ class FeedItem:
     # The viewer's "show more / less like this" on it (True / False / None).
     feedback: bool | None = None
 
-    # Ready-made text for the post templates, which use these many times per
-    # post: a string renders without the per-value number localisation an
-    # int goes through, and the URLs skip the `{% url %}` resolver walk.
+    # Ready-made text for templates that show a post: a string renders
+    # without the number localisation an int goes through, and the URLs skip
+    # the `{% url %}` resolver walk. frontend.post_html, which builds the
+    # feed's own markup, makes the same strings from per-page parts instead
+    # (tests/frontend/test_post_html.py checks it against templates using
+    # these).
     @cached_property
     def pid(self) -> str:
         return str(int(self.post.id))
