@@ -14,8 +14,9 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,7 @@ from feed.models import Post, User
 from ranking.consensus import NO_GROUP
 from ranking.context import ActiveModels, ViewerInputs, viewer_inputs_for
 from ranking.models import ModelArtefact
-from ranking.ranker_core import Candidate
+from ranking.ranker_core import Candidate, CandidateColumns
 from ranking.selectors import model_load
 from ranking.services import post_signals_enqueue, post_signals_ensure
 
@@ -48,22 +49,96 @@ ENSURE_CAP = 50
 _STORED = ("incivility", "bridging", "consensus")
 
 
+_OUTSIDE_NOTE = (
+    "You don't follow the author: it was added because people who "
+    "usually disagree both found it helpful."
+)
+_UNKNOWN_AUTHOR_NOTE = (
+    "The author's opinion group is not known, so this is not counted "
+    "as from outside your usual circle."
+)
+
+
 @dataclass(frozen=True)
 class CandidateSet:
-    """Ranker inputs for one viewer plus what explanations and records need."""
+    """Ranker inputs for one viewer plus what explanations and records need.
 
-    candidates: list[Candidate]
-    # Per-item notes, only for the items that have any (most have none: one
-    # list fewer per candidate to allocate and collect).
-    notes: dict[int, list[str]]
-    # The post's own model versions (for decision records), by post id.
-    versions: dict[int, dict[str, int]]
+    The candidates are columns (`ranker_core.CandidateColumns`): what a ranked
+    page needs of single items (notes, versions, signal values) is looked up
+    for those items only, and `candidates` builds Candidate objects on demand
+    (the impact preview and tests use them).
+    """
+
+    columns: CandidateColumns
     outside: frozenset[int]
     # Active by-hand overrides ("restore" / "demote") by post id.
-    overrides: dict[int, str] = field(default_factory=dict)
+    overrides: dict[int, str]
     # Candidates still without an incivility score while a model is active
     # (the worker scores them shortly): a ranking of them is provisional.
-    unscored: int = 0
+    unscored: int
+    # Versions of each row's stored signals (-1: none), in _STORED order.
+    signal_versions: np.ndarray
+    # Notes that hold for every post of an author (opinion group unknown...).
+    author_notes: dict[int, tuple[str, ...]]
+
+    def __len__(self) -> int:
+        return len(self.columns)
+
+    @cached_property
+    def _rows(self) -> dict[int, int]:
+        return {pid: k for k, pid in enumerate(self.columns.item_ids.tolist())}
+
+    def signals_of(self, item_id: int) -> dict[str, float]:
+        """The item's stored signal values (the ones it has)."""
+        k = self._rows[item_id]
+        return {
+            name: float(self.columns.values[name][k])
+            for name in _STORED
+            if not np.isnan(self.columns.values[name][k])
+        }
+
+    def viewer_signals_of(self, item_id: int) -> dict[str, float]:
+        """The item's viewer-dependent signal values."""
+        k = self._rows[item_id]
+        return {
+            name: float(self.columns.values[name][k])
+            for name in ("cross_cutting", "affinity")
+        }
+
+    def versions_of(self, item_id: int) -> dict[str, int]:
+        """Model versions of the item's stored signals (for decision records)."""
+        row = self.signal_versions[self._rows[item_id]].tolist()
+        return {name: int(v) for name, v in zip(_STORED, row, strict=True) if v >= 0}
+
+    def notes_of(self, item_id: int) -> list[str]:
+        """What the ranker did not know about the item, in plain words."""
+        k = self._rows[item_id]
+        notes = [
+            f"No {name} score yet, so it counts as neutral."
+            for name in _STORED
+            if np.isnan(self.columns.values[name][k])
+        ]
+        notes.extend(self.author_notes.get(int(self.columns.author_ids[k]), ()))
+        if item_id in self.outside:
+            notes.append(_OUTSIDE_NOTE)
+        return notes
+
+    @cached_property
+    def candidates(self) -> list[Candidate]:
+        """The same candidates as objects."""
+        cols = self.columns
+        return [
+            Candidate(
+                item_id=pid,
+                author_id=author_id,
+                created_at=cols.created_at(k),
+                signals=self.signals_of(pid),
+                viewer_signals=self.viewer_signals_of(pid),
+            )
+            for k, (pid, author_id) in enumerate(
+                zip(cols.item_ids.tolist(), cols.author_ids.tolist(), strict=True)
+            )
+        ]
 
 
 def artefacts_active() -> list[ModelArtefact]:
@@ -193,11 +268,18 @@ def _candidate_rows(queryset: QuerySet[Post], limit: int) -> list[tuple[Any, ...
         return list(cursor.fetchall())
 
 
-def _created_at(value: datetime | int) -> datetime:
-    """The aware created_at of a `_candidate_rows` row's third column."""
+def _epoch_us(value: datetime | int) -> int:
+    """A `_candidate_rows` row's third column as epoch microseconds."""
     if isinstance(value, datetime):
-        return value
-    return _EPOCH + timedelta(microseconds=value)
+        return (value - _EPOCH) // timedelta(microseconds=1)
+    return int(value)
+
+
+def _floats(values: Sequence[Any]) -> np.ndarray:
+    """A nullable float column as an array, NaN for NULL."""
+    return np.array(
+        [np.nan if v is None else float(v) for v in values], dtype=np.float64
+    )
 
 
 def _with_override(queryset: QuerySet[Post]) -> QuerySet[Post]:
@@ -297,108 +379,70 @@ def candidates_build(
     groups = _groups_of(models.consensus, [*authors, *followed, viewer_id])
     my_group, group_note = _viewer_group(viewer_id, followed, groups)
 
-    # One pass over ~1,700 rows: what depends only on the author (opinion
-    # group, its note, follow-based affinity) is worked out once per author.
-    outside_note = (
-        "You don't follow the author: it was added because people who "
-        "usually disagree both found it helpful."
-    )
-    unknown_author_note = (
-        "The author's opinion group is not known, so this is not counted "
-        "as from outside your usual circle."
-    )
-    # Read-only mappings many candidates have in common (the author's
-    # viewer signals, the models' versions) are shared, not built per row:
-    # fewer allocations mean fewer and cheaper garbage collections.
-    per_author: dict[int, tuple[tuple[str, ...], dict[str, float]]] = {}
-    shared_versions: dict[tuple[Any, Any, Any], dict[str, int]] = {}
-    cands: list[Candidate] = []
-    notes: dict[int, list[str]] = {}
-    versions: dict[int, dict[str, int]] = {}
-    for row in rows:
-        pid, author_id, created_at = int(row[0]), int(row[1]), _created_at(row[2])
-        inc, bri, con, inc_v, bri_v, con_v = row[3:9]
-        if inc is None and pid in filled:
-            inc, inc_v = filled[pid]
-        signals: dict[str, float] = {}
-        item_notes: list[str] = []
-        if inc is not None:
-            signals["incivility"] = float(inc)
-        if bri is not None:
-            signals["bridging"] = float(bri)
-        if con is not None:
-            signals["consensus"] = float(con)
-        if inc is None or bri is None or con is None:
-            item_notes = [
-                f"No {name} score yet, so it counts as neutral."
-                for name in _STORED
-                if name not in signals
-            ]
-        vers = shared_versions.get((inc_v, bri_v, con_v))
-        if vers is None:
-            vers = shared_versions[(inc_v, bri_v, con_v)] = {
-                name: int(v)
-                for name, v in zip(_STORED, (inc_v, bri_v, con_v), strict=True)
-                if v is not None
-            }
-        known = per_author.get(author_id)
-        if known is None:
-            author_notes: tuple[str, ...] = ()
-            if author_id == viewer_id:
-                cross = 0.0
-            elif my_group is None:
-                cross = 0.0
-                author_notes = (group_note,) if group_note else ()
-            elif author_id not in groups:
-                cross = 0.0
-                author_notes = (unknown_author_note,)
-            else:
-                cross = 1.0 if groups[author_id] != my_group else 0.0
-                author_notes = (group_note,) if group_note else ()
-            affinity = _affinity(
-                post_id=-1,
-                author_id=author_id,
-                viewer_id=viewer_id,
-                priorities=priorities,
-                author_feedback=author_feedback,
-                post_feedback={},
-            )
-            known = per_author[author_id] = (
-                author_notes,
-                {"cross_cutting": cross, "affinity": affinity},
-            )
-        author_notes, viewer_signals = known
-        if author_notes:
-            item_notes.extend(author_notes)
-        if pid in outside:
-            item_notes.append(outside_note)
-        if pid in post_feedback and author_id != viewer_id:
-            # Feedback on the post itself settles its affinity (see _affinity).
-            viewer_signals = {
-                "cross_cutting": viewer_signals["cross_cutting"],
-                "affinity": 1.0 if post_feedback[pid] else -1.0,
-            }
-        cands.append(
-            Candidate(
-                item_id=pid,
-                author_id=author_id,
-                created_at=created_at,
-                signals=signals,
-                viewer_signals=viewer_signals,
-            )
+    # What depends only on the author (opinion group, its note, follow-based
+    # affinity) is worked out once per author; the rest are column operations.
+    cross_of: dict[int, float] = {}
+    affinity_of: dict[int, float] = {}
+    author_notes: dict[int, tuple[str, ...]] = {}
+    for author_id in authors:
+        notes: tuple[str, ...] = ()
+        if author_id == viewer_id:
+            cross = 0.0
+        elif my_group is None:
+            cross = 0.0
+            notes = (group_note,) if group_note else ()
+        elif author_id not in groups:
+            cross = 0.0
+            notes = (_UNKNOWN_AUTHOR_NOTE,)
+        else:
+            cross = 1.0 if groups[author_id] != my_group else 0.0
+            notes = (group_note,) if group_note else ()
+        cross_of[author_id] = cross
+        affinity_of[author_id] = _affinity(
+            post_id=-1,
+            author_id=author_id,
+            viewer_id=viewer_id,
+            priorities=priorities,
+            author_feedback=author_feedback,
+            post_feedback={},
         )
-        if item_notes:
-            notes[pid] = item_notes
-        versions[pid] = vers
+        if notes:
+            author_notes[author_id] = notes
+
+    n = len(rows)
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(_COLUMNS)
+    author_list = [int(a) for a in columns[1]]
+    values = {name: _floats(columns[3 + k]) for k, name in enumerate(_STORED)}
+    signal_versions = np.array(
+        [[-1 if v is None else int(v) for v in columns[6 + k]] for k in range(3)],
+        dtype=np.int64,
+    ).T.reshape(n, 3)
+    rows_of = {int(pid): k for k, pid in enumerate(columns[0])}
+    for pid, (value, version) in filled.items():
+        values["incivility"][rows_of[pid]] = value
+        signal_versions[rows_of[pid], 0] = version
+    values["cross_cutting"] = np.array(
+        [cross_of[a] for a in author_list], dtype=np.float64
+    )
+    affinity = np.array([affinity_of[a] for a in author_list], dtype=np.float64)
+    for pid, more in post_feedback.items():
+        k = rows_of.get(pid)
+        if k is not None and author_list[k] != viewer_id:
+            # Feedback on the post itself settles its affinity (see _affinity).
+            affinity[k] = 1.0 if more else -1.0
+    values["affinity"] = affinity
     return CandidateSet(
-        candidates=cands,
-        notes=notes,
-        versions=versions,
+        columns=CandidateColumns(
+            item_ids=np.array(columns[0], dtype=np.int64),
+            author_ids=np.array(author_list, dtype=np.int64),
+            created_us=np.array([_epoch_us(v) for v in columns[2]], dtype=np.int64),
+            values=values,
+        ),
         outside=outside,
         overrides={int(r[0]): str(r[9]) for r in rows if r[9]},
         unscored=(
-            sum(1 for c in cands if "incivility" not in c.signals)
-            if models.incivility_active
-            else 0
+            int(np.isnan(values["incivility"]).sum()) if models.incivility_active else 0
         ),
+        signal_versions=signal_versions,
+        author_notes=author_notes,
     )

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -212,17 +213,21 @@ def demotions_due(
         for c in policy.get("constraints") or ()
         if c.get("kind") == "demote" and c.get("signal") not in forbidden
     ]
-    due: list[tuple[int, Demotion]] = []
-    for c in cset.candidates:
-        if cset.overrides.get(c.item_id) == "restore":
-            continue
-        for sig, above, article in rules:
-            value = c.signals.get(sig, c.viewer_signals.get(sig))
-            if value is not None and float(value) > above:
-                due.append(
-                    (c.item_id, Demotion("demote", sig, float(value), above, article))
-                )
-    return due
+    cols = cset.columns
+    ids = cols.item_ids.tolist()
+    found: list[tuple[int, int, int, float]] = []
+    for r, (sig, above, _) in enumerate(rules):
+        values = cols.value(sig)
+        # A missing value (NaN) is never above a threshold.
+        for k in np.nonzero(values > above)[0].tolist():
+            if cset.overrides.get(ids[k]) != "restore":
+                found.append((k, r, ids[k], float(values[k])))
+    # In candidate order, then rule order: records are made in this order.
+    found.sort()
+    return [
+        (pid, Demotion("demote", rules[r][0], value, rules[r][1], rules[r][2]))
+        for _, r, pid, value in found
+    ]
 
 
 def _record_demotions(
@@ -236,12 +241,11 @@ def _record_demotions(
     """A decision record for every demotion the ranker applies (one SELECT when
     all exist), so each author can see it and appeal."""
     wanted: list[tuple[int, dict[str, Any], str, Demotion]] = []
-    by_id = {c.item_id: c for c in cset.candidates}
     for post_id, demotion in demotions_due(cset, policy):
         rule = decision_rule_from_demotion(demotion)
         key = decision_inputs_key(
             rule=rule,
-            model_versions=cset.versions.get(post_id, {}),
+            model_versions=cset.versions_of(post_id),
             source=DecisionSource.RANKER,
         )
         wanted.append((post_id, rule, key, demotion))
@@ -260,10 +264,10 @@ def _record_demotions(
                 post_id=post_id,
                 rule=rule,
                 article=demotion.article,
-                signal_values=dict(by_id[post_id].signals),
+                signal_values=cset.signals_of(post_id),
                 policy_version=policy_version,
                 policy_sha256=policy_sha,
-                model_versions=cset.versions.get(post_id, {}),
+                model_versions=cset.versions_of(post_id),
                 now=now,
             )
         except Exception:
@@ -405,7 +409,7 @@ def ranked_feed_for(
         cset = candidates_build(
             viewer=viewer, as_of=as_of, models=models, inputs=inputs
         )
-        budget = _budget(policy, served, len(cset.candidates), offset)
+        budget = _budget(policy, served, len(cset), offset)
         # Only the items up to a few pages past this one are placed and
         # explained: the greedy re-rank fills pages in order, so the prefix
         # equals that of a full ranking (and a deeper ranking at the same
@@ -413,7 +417,7 @@ def ranked_feed_for(
         depth = offset + budget.next_page + sessions.LOOKAHEAD_PAGES * budget.page_size
         placed = (
             rank(
-                cset.candidates,
+                cset.columns,
                 policy,
                 now=as_of,
                 user_multipliers=clamped,

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -48,6 +48,96 @@ class Candidate:
     signals: Mapping[str, float]
     # Values that depend on the viewer (cross_cutting, affinity, ...).
     viewer_signals: Mapping[str, float] = field(default_factory=dict)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_NAIVE = datetime(1970, 1, 1)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class CandidateColumns:
+    """Candidates as parallel arrays, the form the ranker computes on.
+
+    A feed builds these straight from database rows (ranking.candidates), so
+    ~1,700 candidates never become 1,700 objects; `columns_of` builds them from
+    `Candidate` objects, so both inputs rank through the same code.
+    """
+
+    item_ids: np.ndarray  # int64
+    author_ids: np.ndarray  # int64
+    # created_at as whole microseconds since the Unix epoch: exact, so ages
+    # are computed as the datetimes would give them.
+    created_us: np.ndarray  # int64
+    # Per signal name: the candidate's value, NaN where it has none. For a
+    # name present both as a stored and as a viewer signal the registry's
+    # `viewer_dependent` decides which one counts (see `columns_of`).
+    values: Mapping[str, np.ndarray]
+    # Whether created_at was timezone-aware (it is everywhere in the app).
+    aware: bool = True
+    # The objects, when built by `columns_of`: ranked items keep their own
+    # created_at then.
+    source: Sequence[Candidate] | None = None
+
+    def __len__(self) -> int:
+        return int(self.item_ids.shape[0])
+
+    def created_at(self, k: int) -> datetime:
+        """The created_at of candidate `k`."""
+        if self.source is not None:
+            return self.source[k].created_at
+        epoch = _EPOCH if self.aware else _EPOCH_NAIVE
+        return epoch + timedelta(microseconds=int(self.created_us[k]))
+
+    def value(self, name: str) -> np.ndarray:
+        """Values of `name` (NaN where missing), an all-NaN column if unknown."""
+        found = self.values.get(name)
+        return found if found is not None else np.full(len(self), np.nan)
+
+
+def columns_of(candidates: Sequence[Candidate]) -> CandidateColumns:
+    """`candidates` as columns.
+
+    A signal's value is the candidate's viewer value first for a
+    viewer-dependent signal and its stored value first otherwise, the other
+    mapping filling in; values that are not finite count as missing.
+    """
+    n = len(candidates)
+    aware = bool(n) and candidates[0].created_at.tzinfo is not None
+    epoch = _EPOCH if aware else _EPOCH_NAIVE
+    names = sorted(
+        {k for c in candidates for k in c.signals}
+        | {k for c in candidates for k in c.viewer_signals}
+    )
+    values: dict[str, np.ndarray] = {}
+    stored_maps = [c.signals for c in candidates]
+    viewer_maps = [c.viewer_signals for c in candidates]
+    for name in names:
+        spec = SIGNALS.get(name)
+        if spec is not None and spec.viewer_dependent:
+            first, second = viewer_maps, stored_maps
+        else:
+            first, second = stored_maps, viewer_maps
+        vals: list[Any] = [m.get(name) for m in first]
+        if None in vals:
+            vals = [
+                v if v is not None else m.get(name)
+                for v, m in zip(vals, second, strict=True)
+            ]
+        values[name] = np.array(
+            [np.nan if v is None else float(v) for v in vals], dtype=np.float64
+        )
+    return CandidateColumns(
+        item_ids=np.array([c.item_id for c in candidates], dtype=np.int64),
+        author_ids=np.array([c.author_id for c in candidates], dtype=np.int64),
+        created_us=np.array(
+            [(c.created_at - epoch) // _MICROSECOND for c in candidates],
+            dtype=np.int64,
+        ),
+        values=values,
+        aware=aware,
+        source=candidates,
+    )
 
 
 @dataclass(frozen=True)
@@ -154,45 +244,35 @@ def _plan(policy: Mapping[str, Any], multipliers: Mapping[str, float] | None) ->
 
 
 def _signal_matrix(
-    candidates: Sequence[Candidate], names: list[str], plan: _Plan, now: datetime
+    cols: CandidateColumns, names: list[str], plan: _Plan, now: datetime
 ) -> np.ndarray:
     """Clamped values, one column per name; missing → the signal's midpoint."""
-    n = len(candidates)
+    n = len(cols)
     out = np.empty((n, len(names)))
-    stored_maps = [c.signals for c in candidates]
-    viewer_maps = [c.viewer_signals for c in candidates]
     for col, name in enumerate(names):
         spec = SIGNALS[name]
         mid = (spec.low + spec.high) / 2.0
         if name in plan.half_lives:
             half = plan.half_lives[name]
-            ages = np.array(
-                [(now - c.created_at).total_seconds() / 3600.0 for c in candidates]
-            )
+            if n and cols.aware != (now.tzinfo is not None):
+                raise TypeError(
+                    "can't subtract offset-naive and offset-aware datetimes"
+                )
+            epoch = _EPOCH if now.tzinfo is not None else _EPOCH_NAIVE
+            now_us = (now - epoch) // _MICROSECOND
+            # Exact integer ages, then the same float steps as
+            # (now - created_at).total_seconds() / 3600.
+            ages = (now_us - cols.created_us).astype(np.float64) / 1e6 / 3600.0
             out[:, col] = np.power(0.5, np.maximum(ages, 0.0) / half)
             continue
-        # Per candidate: its value in the first mapping (the viewer's for
-        # viewer-dependent signals), else in the other, else the midpoint —
-        # as list passes, since this runs over every candidate of every page.
-        if spec.viewer_dependent:
-            first, second = viewer_maps, stored_maps
-        else:
-            first, second = stored_maps, viewer_maps
-        vals: list[Any] = [m.get(name) for m in first]
-        if None in vals:
-            vals = [
-                v if v is not None else m.get(name)
-                for v, m in zip(vals, second, strict=True)
-            ]
-            vals = [mid if v is None else float(v) for v in vals]
-        col_vals = np.array(vals, dtype=np.float64) if n else np.empty(0)
+        col_vals = cols.value(name)
         col_vals = np.where(np.isfinite(col_vals), col_vals, mid)
         out[:, col] = np.clip(col_vals, spec.low, spec.high)
     return out
 
 
 def rank(
-    candidates: Sequence[Candidate],
+    candidates: Sequence[Candidate] | CandidateColumns,
     policy: Mapping[str, Any],
     *,
     now: datetime,
@@ -212,16 +292,21 @@ def rank(
     demotes it whatever its signals say (rule "override").
     """
     plan = _plan(policy, user_multipliers)
-    ids = [c.item_id for c in candidates]
+    cols = (
+        candidates
+        if isinstance(candidates, CandidateColumns)
+        else columns_of(candidates)
+    )
+    ids = cols.item_ids.tolist()
     if len(set(ids)) != len(ids):
         raise ValueError("candidates must have distinct item ids")
     names = sorted(plan.weights)
     demote_names = sorted({r[0] for r in plan.demote_rules} - set(names))
     need_cc = plan.cross_share is not None and "cross_cutting" not in names
     extra = demote_names + (["cross_cutting"] if need_cc else [])
-    mat = _signal_matrix(candidates, names + extra, plan, now)
+    mat = _signal_matrix(cols, names + extra, plan, now)
     col = {name: k for k, name in enumerate(names + extra)}
-    n = len(candidates)
+    n = len(cols)
     score = np.zeros(n)
     # Column by column, so each row's score is computed the same way whatever
     # the order of the candidates (a requirement for replayable decisions).
@@ -241,14 +326,14 @@ def rank(
             elif effect == "demote":
                 demoted[k] = True
                 forced_down.add(k)
-    ts = np.array([c.created_at.timestamp() for c in candidates])
-    order = np.lexsort((-np.array(ids, dtype=np.int64), -ts, -score, demoted))
+    # created_us orders exactly as created_at does.
+    order = np.lexsort((-cols.item_ids, -cols.created_us, -score, demoted))
     cross = (
         mat[:, col["cross_cutting"]] >= 0.5
         if plan.cross_share is not None
         else np.zeros(n, dtype=bool)
     )
-    authors = [c.author_id for c in candidates]
+    authors = cols.author_ids.tolist()
     placed, forced, unmet = _rerank(order.tolist(), authors, cross, plan, limit)
 
     rows = np.array(placed, dtype=np.int64)
@@ -264,7 +349,6 @@ def rank(
     demoted_rows = demoted[rows].tolist()
     items: list[RankedItem] = []
     for pos, idx in enumerate(placed):
-        c = candidates[idx]
         dem = (
             tuple(
                 Demotion("demote", sig, float(mat[idx, col[sig]]), above, art)
@@ -299,9 +383,9 @@ def rank(
             )
         items.append(
             RankedItem(
-                item_id=c.item_id,
-                author_id=c.author_id,
-                created_at=c.created_at,
+                item_id=ids[idx],
+                author_id=authors[idx],
+                created_at=cols.created_at(idx),
                 position=pos,
                 score=scores[pos],
                 contributions=dict(zip(names, contrib_rows[pos], strict=True)),

@@ -196,17 +196,18 @@ def session_from_ranking(
     model_versions: Mapping[str, int],
 ) -> RankedSession:
     """A session holding `ranked` (a prefix of the ranking of `cset`)."""
-    by_id = {c.item_id: c for c in cset.candidates}
     items = []
     for item in ranked:
-        candidate = by_id[item.item_id]
+        signals = cset.signals_of(item.item_id)
         items.append(
             SessionItem(
                 item_id=item.item_id,
                 author_id=item.author_id,
-                incivility=candidate.signals.get("incivility"),
-                bridging=candidate.signals.get("bridging"),
-                cross_cutting=bool(candidate.viewer_signals.get("cross_cutting")),
+                incivility=signals.get("incivility"),
+                bridging=signals.get("bridging"),
+                cross_cutting=bool(
+                    cset.viewer_signals_of(item.item_id)["cross_cutting"]
+                ),
                 reasons=tuple(
                     {
                         "signal": r.signal,
@@ -216,7 +217,7 @@ def session_from_ranking(
                     }
                     for r in item.reasons
                 ),
-                notes=tuple(cset.notes.get(item.item_id, ())),
+                notes=tuple(cset.notes_of(item.item_id)),
                 demoted=item.demoted,
                 score=round(float(item.score), 6),
             )
@@ -227,7 +228,7 @@ def session_from_ranking(
         as_of=as_of,
         state=state,
         reach=reach,
-        total=len(cset.candidates),
+        total=len(cset),
         items=tuple(items),
         unscored=cset.unscored,
         policy_version=policy_version,

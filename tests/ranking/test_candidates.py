@@ -97,3 +97,51 @@ def test_feed_context_before_any_charter_or_preference(
     assert context.policy_record is None
     assert (context.mode, context.multipliers) == ("ranked", {})
     assert context.models.versions == {} and context.models.consensus is None
+
+
+@pytest.mark.django_db
+def test_columns_and_candidate_objects_rank_alike(world: World) -> None:
+    """The feed ranks columns built straight from rows; the objects built from
+    them (impact preview, replay, tests) must rank the same, with the same
+    scores and reasons, and show the same demotions."""
+    from django.utils import timezone
+
+    from charter.selectors import policy_active
+    from ranking.candidates import candidates_build
+    from ranking.feed import demotions_due
+    from ranking.ranker_core import rank
+    from tests.ranking.world import store_signals
+
+    store_signals("incivility", {world.posts["f4_1"].id: 0.9})
+    item_feedback_set(user=world.viewer, post_id=world.posts["f6_2"].id, more=True)
+    cset = candidates_build(
+        viewer=world.viewer, as_of=timezone.now(), models=models_active()
+    )
+    policy = policy_active()
+    now = timezone.now()
+    from_columns = rank(cset.columns, policy, now=now, overrides=cset.overrides)
+    from_objects = rank(cset.candidates, policy, now=now, overrides=cset.overrides)
+    assert from_columns == from_objects
+    assert len(from_columns.items) == len(cset) == 51
+
+    # The demotions, worked out from the objects the way a reader would.
+    rules = [c for c in policy["constraints"] if c["kind"] == "demote"]
+    expected = [
+        (c.item_id, rule["signal"], c.signals[rule["signal"]])
+        for c in cset.candidates
+        for rule in rules
+        if c.signals.get(rule["signal"], -1.0) > rule["above"]
+        and cset.overrides.get(c.item_id) != "restore"
+    ]
+    got = [(pid, d.signal, d.value) for pid, d in demotions_due(cset, policy)]
+    assert got == expected
+    assert {pid for pid, *_ in got} == {world.posts["rude"].id, world.posts["f4_1"].id}
+    # Notes and versions come per item, as the page needs them.
+    bridge = world.posts["bridge"].id
+    assert any("You don't follow the author" in n for n in cset.notes_of(bridge))
+    assert cset.versions_of(bridge) == {
+        "incivility": 1,
+        "bridging": 1,
+        "consensus": 1,
+    }
+    assert "No bridging score yet" in " ".join(cset.notes_of(world.posts["own"].id))
