@@ -325,10 +325,13 @@ def thread_for(
     author loaded. 404 for an unknown post or one hidden by a block.
     """
     pid = _post_id(post_id)
-    found = Post.objects.filter(id=pid).values_list("author_id", "root_id").first()
-    if found is None:
-        raise Http404("No such post.")
-    author_id, root_id = found
+    try:
+        # get(), not first(): no ORDER BY (the model's ordering) to compile.
+        author_id, root_id = Post.objects.values_list("author_id", "root_id").get(
+            id=pid
+        )
+    except ObjectDoesNotExist as exc:
+        raise Http404("No such post.") from exc
     # Blocks both ways: the same accounts that make the post itself a 404.
     hidden = hidden_author_ids(viewer=viewer, include_muted=False)
     if author_id in hidden:

@@ -443,7 +443,12 @@ def rating_set(*, user: User, post_id: int, value: object) -> Rating:
 
 def _rating_write(*, user: User, post: Post, numeric: int) -> tuple[Rating, bool]:
     """Store the rating and move the counters; (rating, whether anything changed)."""
-    existing = Rating.objects.select_for_update().filter(user=user, post=post).first()
+    try:
+        existing: Rating | None = Rating.objects.select_for_update().get(
+            user=user, post=post
+        )
+    except Rating.DoesNotExist:
+        existing = None
     if existing is None:
         try:
             with transaction.atomic():
@@ -491,7 +496,10 @@ def _post_after_write(post_id: int) -> Post | None:
     Read after the write's own transaction: outside any other, after commit, so
     it includes every change committed before it, as a reload would show.
     """
-    return Post.objects.select_related("author").filter(id=post_id).first()
+    try:
+        return Post.objects.select_related("author").get(id=post_id)
+    except Post.DoesNotExist:
+        return None
 
 
 def _counts_announce(post: Post) -> None:
