@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -161,9 +162,22 @@ def _item(item: FeedItem, page: PostListContext) -> str:
 def _field(reason: Any, name: str) -> Any:
     # `{{ r.name }}` on a reason: a dict from the ranker today, read like the
     # template engine did (key, then attribute, '' when missing).
-    if isinstance(reason, Mapping):
+    if type(reason) is dict or isinstance(reason, Mapping):
         return reason.get(name, "")
     return getattr(reason, name, "")
+
+
+@lru_cache(maxsize=1024, typed=True)
+def _reason_html(signal: Any, words: Any, article: Any, charter_url: str) -> str:
+    # One "why" line. The ranker words a reason from a few templates, so
+    # lines repeat down a page and across pages; `typed` keeps a str and a
+    # SafeString of the same text (escaped or not) apart.
+    link = (
+        f' <a href="{charter_url}#article-{text(article)}">Article {text(article)}</a>'
+        if article
+        else ""
+    )
+    return f'<li data-signal="{text(signal)}">{text(capfirst(words))}{link}</li>'
 
 
 def _pressed(on: bool) -> str:
@@ -274,19 +288,15 @@ def _extra(item: FeedItem, page: PostListContext, pid: str) -> str:
     )
     if ex.reasons:
         charter_url = page.href("charter:version", "number", ex.policy_version)
-        lines = []
-        for r in ex.reasons:
-            article = _field(r, "article")
-            link = (
-                f' <a href="{charter_url}#article-{text(article)}">'
-                f"Article {text(article)}</a>"
-                if article
-                else ""
+        lines = [
+            _reason_html(
+                _field(r, "signal"),
+                _field(r, "text"),
+                _field(r, "article"),
+                charter_url,
             )
-            lines.append(
-                f'<li data-signal="{text(_field(r, "signal"))}">'
-                f"{text(capfirst(_field(r, 'text')))}{link}</li>"
-            )
+            for r in ex.reasons
+        ]
         reasons = (
             f'\n    <ul class="why-reasons">\n      {"".join(lines)}\n    </ul>\n    '
         )

@@ -27,6 +27,7 @@ from django.template import Engine, RequestContext
 from django.template.loader import render_to_string
 from django.test import Client, RequestFactory, override_settings
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 
 from feed import services
@@ -116,6 +117,10 @@ def mix(alice: User, bob: User) -> list[feeds.FeedItem]:
         reasons=[
             {"signal": "bridging", "text": "people who disagree agree", "article": "2"},
             {"signal": "x<y", "text": HOSTILE, "article": ""},
+            # Marked safe by its producer, so neither way escapes it; the
+            # same words as plain text are escaped.
+            {"signal": "tone", "text": mark_safe("<em>kept</em>"), "article": "4"},
+            {"signal": "tone", "text": "<em>kept</em>", "article": "4"},
         ],
         notes=["No opinion group yet.", HOSTILE],
         policy_version=3,
@@ -153,6 +158,7 @@ def test_feed_items_match_the_templates_for_the_author_and_others(
     assert 'value="clear" aria-pressed="true">Show less' in html
     assert 'class="reply-to"' in html and "just now" in html
     assert "<script>" not in html and "&lt;script&gt;" in html
+    assert ">&lt;em&gt;kept&lt;/em&gt; <a" in html and "><em>kept</em> <a" in html
     assert 'value="/?q=%3Cx%3E&amp;y=&#x27;1&#x27;#post-' in html
 
 
