@@ -8,7 +8,12 @@ exception handler.
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+from functools import lru_cache
+
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -52,15 +57,29 @@ def _amendment_or_404(amendment_id: int) -> Amendment:
         raise Http404(f"There is no amendment #{amendment_id}.") from None
 
 
+@lru_cache(maxsize=8)
+def _version_rendered(number: int, adopted_at: datetime, policy_sha256: str) -> str:
+    """The JSON of one adopted version, rendered once per process.
+
+    Keyed by what identifies an immutable version's content: a database
+    recreated with another version under the same number adopted it at
+    another moment.
+    """
+    version = selectors.charter_version_get(number=number)
+    return json.dumps(CharterVersionSerializer(version).data, cls=DjangoJSONEncoder)
+
+
 class CharterActiveApi(APIView):
     permission_classes = [permissions.AllowAny]
 
     @extend_schema(responses=CharterVersionSerializer, summary="The charter in force")
     def get(self, request: Request) -> Response:
-        version = selectors.charter_active()
-        if version is None:
+        identity = selectors.charter_active_identity()
+        if identity is None:
             raise Http404("No charter is in force yet.")
-        return Response(CharterVersionSerializer(version).data)
+        # One light query names the version in force; its rendering (articles,
+        # plain-language rules, text hash) is the same every time.
+        return Response(json.loads(_version_rendered(*identity)))
 
 
 class PolicyActiveApi(APIView):

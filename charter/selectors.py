@@ -71,6 +71,24 @@ def charter_active(*, at: datetime | None = None) -> CharterVersion | None:
     return _versions().filter(effective_at__lte=at).order_by("-number").first()
 
 
+def charter_active_identity(
+    *, at: datetime | None = None
+) -> tuple[int, datetime, str] | None:
+    """(number, adopted_at, policy_sha256) of the version in force, not its text.
+
+    An adopted version never changes (the database refuses UPDATE), so these
+    identify its whole content: a reader may keep what it rendered from them.
+    """
+    at = at or timezone.now()
+    row = (
+        CharterVersion.objects.filter(effective_at__lte=at)
+        .order_by("-number")
+        .values_list("number", "adopted_at", "policy_sha256")
+        .first()
+    )
+    return None if row is None else (int(row[0]), row[1], str(row[2]))
+
+
 def charter_latest_adopted() -> CharterVersion | None:
     """The newest adopted version, even if not yet effective; amendments build on it."""
     return _versions().order_by("-number").first()

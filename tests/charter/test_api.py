@@ -18,6 +18,26 @@ def _api(user: Any | None = None) -> APIClient:
     return client
 
 
+def test_active_charter_is_its_serialised_version_in_one_query(
+    active_charter: Any, django_assert_num_queries: Any
+) -> None:
+    from charter.selectors import charter_version_get
+    from charter.serializers import CharterVersionSerializer
+
+    client = _api()
+    first = client.get("/api/charter/").json()
+    # Rendered once per process: later requests only ask which version is in
+    # force (its number, adoption time and policy hash).
+    with django_assert_num_queries(1):
+        again = client.get("/api/charter/")
+    assert again.status_code == 200
+    version = charter_version_get(number=active_charter.number)
+    expected = CharterVersionSerializer(version).data
+    assert first == again.json() == _api().get("/api/charter/versions/1/").json()
+    assert first["text_sha256"] == expected["text_sha256"]
+    assert first["articles"] == [dict(a) for a in expected["articles"]]
+
+
 def test_active_charter_policy_and_schema(active_charter: Any) -> None:
     client = _api()
     data = client.get("/api/charter/").json()
