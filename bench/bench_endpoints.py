@@ -78,6 +78,8 @@ def _calls(seed: dict[str, Any]) -> list[Call]:
     # Writes rotate over the accounts, so no account reaches its rate limit.
     writers = itertools.cycle(accounts[10:])
     toggles = {"follow": False}
+    # Start unfollowed, whatever an earlier run left behind.
+    api.delete(f"/api/users/{followee}/follow/", **token)
 
     def as_writer() -> dict[str, str]:
         return {"HTTP_AUTHORIZATION": f"Token {next(writers)['token']}"}
