@@ -347,7 +347,10 @@ def thread_for(
     )
     post = next((p for p in posts if p.id == pid), None)
     if post is None:  # past the end of a very long thread
-        post = Post.objects.select_related("author").get(id=pid)
+        try:
+            post = Post.objects.select_related("author").get(id=pid)
+        except ObjectDoesNotExist as exc:  # deleted since the lookup
+            raise Http404("No such post.") from exc
         _parents_link([post, *posts])
     else:
         _parents_link(posts)
