@@ -1,8 +1,11 @@
 """ASGI entry point: HTTP through Django, websockets through Channels."""
 
 import gc
+import logging
 import os
+import threading
 
+from django.conf import settings
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "charter_social.settings")
@@ -24,6 +27,26 @@ application = ProtocolTypeRouter(
         "channel": ChannelNameRouter(worker_channels),
     }
 )
+
+
+def _warm_models() -> None:
+    """Load the active ranking models before the first request needs them."""
+    from django.db import connection
+
+    from ranking.selectors import models_warm
+
+    try:
+        models_warm()
+    except Exception:  # noqa: BLE001 - the request path loads and reports
+        logging.getLogger(__name__).warning(
+            "could not load the ranking models at start", exc_info=True
+        )
+    finally:
+        connection.close()
+
+
+if settings.WARM_MODELS_AT_START:
+    threading.Thread(target=_warm_models, name="warm-models", daemon=True).start()
 
 # Everything imported so far lives as long as the process. Moving it out of the
 # collector's generations keeps full collections short, which otherwise land on

@@ -286,6 +286,10 @@ LEDGER_ORIGIN = os.environ.get("LEDGER_ORIGIN", "charter.social/transparency-log
 # in-process otherwise (the in-memory layer does not cross processes).
 RUN_BACKGROUND_INLINE = not REDIS_URL or _env_bool("RUN_BACKGROUND_INLINE", False)
 
+# Web processes load the active ranking models in a background thread at start
+# (charter_social.asgi), so the first ranked pages do not wait for them.
+WARM_MODELS_AT_START = _env_bool("WARM_MODELS_AT_START", True)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -28,4 +28,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_db.sqlite3")}
 
 LEDGER_KEY_FILE = VAR_DIR / "test_ledger_ed25519.pem"
+# Tests load models where they use them; a start-up thread would query the
+# database outside any test.
+WARM_MODELS_AT_START = False
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -77,6 +77,22 @@ def model_active_loaded(*, name: str) -> tuple[ModelArtefact, Any] | None:
     return artefact, model_load(artefact=artefact)
 
 
+def models_warm() -> list[str]:
+    """Load every active model into this process's cache; the names loaded.
+
+    A web process calls it once at start (charter_social.asgi), in a thread
+    of its own: deserialising the incivility model takes seconds on a small
+    machine, which otherwise fell on the first requests that needed it and
+    made every request queued behind them wait too. Failures (no database
+    yet, a refused blob) are left to the request path, which reports them.
+    """
+    loaded = []
+    for artefact in ModelArtefact.objects.filter(is_active=True).defer("blob"):
+        model_load(artefact=artefact)
+        loaded.append(artefact.name)
+    return loaded
+
+
 def model_cache_clear() -> None:
     """Forget every deserialised model (tests; after restoring a database)."""
     with _MODEL_CACHE_LOCK:

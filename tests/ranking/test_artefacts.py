@@ -312,3 +312,21 @@ def test_loader_caches_per_version(
     assert np.allclose(arrays["item_intercept"], np.linspace(-0.5, 0.5, 5) + 3)
     v2 = model_artefact_create(name="incivility", result=result)
     assert model_load(artefact=v2) is not first
+
+
+@pytest.mark.django_db
+def test_models_warm_loads_the_active_models_only(
+    result: FitResult, django_assert_num_queries: Any
+) -> None:
+    from ranking.selectors import model_cache_clear, models_warm
+
+    active = model_activate(
+        artefact=model_artefact_create(name="incivility", result=result),
+        actor="system:t",
+    )
+    model_artefact_create(name="bridging", result=_npz_result(1))  # not active
+    model_cache_clear()
+    assert models_warm() == ["incivility"]
+    # The request path then finds it loaded: no blob read.
+    with django_assert_num_queries(0):
+        model_load(artefact=active)
