@@ -268,6 +268,27 @@ def test_thread_of_a_post_hidden_by_a_block_is_404_both_ways(make_user, make_pos
     assert [p.id for p in posts] == [root.id]
 
 
+def test_hidden_accounts_are_blocks_both_ways_and_own_mutes_in_one_query(
+    make_user, django_assert_num_queries
+):
+    alice = make_user("alice")
+    blocked, blocker, muted, muter, stranger = (make_user() for _ in range(5))
+    services.block_create(blocker=alice, blocked_id=blocked.id)
+    services.block_create(blocker=blocker, blocked_id=alice.id)
+    services.mute_create(muter=alice, muted_id=muted.id)
+    # Being muted by someone, or others' blocks, hide nobody from Alice.
+    services.mute_create(muter=muter, muted_id=alice.id)
+    services.block_create(blocker=stranger, blocked_id=muter.id)
+    with django_assert_num_queries(1):
+        assert selectors.hidden_author_ids(viewer=alice, include_muted=False) == (
+            sorted([blocked.id, blocker.id])
+        )
+    with django_assert_num_queries(1):
+        assert selectors.hidden_author_ids(viewer=alice, include_muted=True) == (
+            sorted([blocked.id, blocker.id, muted.id])
+        )
+
+
 @pytest.mark.parametrize(
     "relations",
     [
