@@ -93,6 +93,8 @@ def broadcast_after_commit(group: str, message: dict[str, Any]) -> None:
     # Join the previous hook only when it is a batch registered under the same
     # savepoints: rolling one back then discards exactly the messages scheduled
     # inside it, and no other on-commit work is reordered around a broadcast.
+    # (Django keeps (savepoint ids, callback, robust) per hook; the batching
+    # tests fail loudly should that ever change.)
     if pending:
         savepoints, hook, _robust = pending[-1]
         if isinstance(hook, _Batch) and savepoints == set(connection.savepoint_ids):
