@@ -16,18 +16,19 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
 import numpy as np
 from django.conf import settings
 from django.db import connection
-from django.db.models import BigIntegerField, FilteredRelation, Func, Q, QuerySet
+from django.db.models import FilteredRelation, Q, QuerySet
 
+from accountability.casework_models import ItemOverride
 from feed.models import Post, User
 from ranking.consensus import NO_GROUP
 from ranking.context import ActiveModels, ViewerInputs, viewer_inputs_for
-from ranking.models import ModelArtefact
+from ranking.models import ModelArtefact, PostSignals
 from ranking.ranker_core import Candidate, CandidateColumns
 from ranking.selectors import model_load
 from ranking.services import post_signals_enqueue, post_signals_ensure
@@ -227,45 +228,89 @@ _COLUMNS = (
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-class _EpochMicroseconds(Func):
-    """A timestamp as whole microseconds since the Unix epoch (PostgreSQL).
-
-    Django reads each timestamptz through a timezone-aware loader written in
-    Python: for ~1,700 candidates that was ~5 ms of every ranked page. Integers
-    load in C, and `_EPOCH + timedelta(microseconds=n)` rebuilds the same
-    aware UTC datetime exactly (EXTRACT(EPOCH ...) is exact numeric on
-    PostgreSQL 14+, and rounding to bigint is exact for microseconds before).
-    """
-
-    template = "(EXTRACT(EPOCH FROM %(expressions)s) * 1000000)::bigint"
-    output_field = BigIntegerField()
-
-    @property
-    def convert_value(self) -> Any:
-        # psycopg already returns an int: skip Django's per-row int() converter.
-        return self._convert_value_noop  # type: ignore[attr-defined]
-
-
 def _candidate_rows(queryset: QuerySet[Post], limit: int) -> list[tuple[Any, ...]]:
-    """`_COLUMNS` of the first `limit` posts of `queryset`; on PostgreSQL the
-    third column is created_at in epoch microseconds (see `_created_at`).
+    return list(queryset.values_list(*_COLUMNS)[:limit])
 
-    On PostgreSQL the ORM composes the query and the cursor runs it: none of
-    these columns needs a converter, and iterating ~1,700 rows through the
-    QuerySet machinery cost more than the query itself.
+
+def _orm_candidate_rows(
+    *, as_of: datetime, home_authors: list[int], excluded_authors: list[int]
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """`candidate_rows` through the ORM (any database)."""
+    window = Q(created_at__lte=as_of, created_at__gt=as_of - HOME_WINDOW)
+    home = _candidate_rows(
+        _with_override(Post.objects.filter(window))
+        .filter(author_id__in=home_authors)
+        .order_by("-created_at", "-id"),
+        HOME_CAP,
+    )
+    outside = _candidate_rows(
+        _with_override(
+            Post.objects.filter(window, signals__bridging__gte=OUTSIDE_MIN_BRIDGING)
+        )
+        .exclude(author_id__in=excluded_authors)
+        .order_by("-signals__bridging", "-id"),
+        OUTSIDE_CAP,
+    )
+    return home, outside
+
+
+@cache
+def _pg_candidate_sql() -> tuple[str, str]:
+    """The two candidate queries of `_orm_candidate_rows` as PostgreSQL text,
+    written once per process: author lists travel as one array parameter
+    (`= ANY(%s)`), so the text never changes and nothing is compiled per
+    page (the ORM's compile of these joins cost several ms a ranking), and
+    created_at comes back as whole epoch microseconds: Django reads each
+    timestamptz through a timezone-aware loader written in Python (~5 ms for
+    ~1,700 rows), integers load in C, and EXTRACT(EPOCH ...) is exact
+    numeric on PostgreSQL 14+, so the microseconds are exact."""
+    quote = connection.ops.quote_name
+    post, signals = quote(Post._meta.db_table), quote(PostSignals._meta.db_table)
+    override = quote(ItemOverride._meta.db_table)
+    select = (
+        "SELECT p.id, p.author_id, "
+        "(EXTRACT(EPOCH FROM p.created_at) * 1000000)::bigint, "
+        "s.incivility, s.bridging, s.consensus, s.incivility_version, "
+        "s.bridging_version, s.consensus_version, o.effect "
+        f"FROM {post} p LEFT JOIN {signals} s ON s.post_id = p.id "
+        f"LEFT JOIN {override} o ON o.post_id = p.id AND o.revoked_at IS NULL "
+        "WHERE p.created_at <= %s AND p.created_at > %s "
+    )
+    home = select + (
+        "AND p.author_id = ANY(%s) ORDER BY p.created_at DESC, p.id DESC LIMIT %s"
+    )
+    outside = select + (
+        "AND s.bridging >= %s AND NOT (p.author_id = ANY(%s)) "
+        "ORDER BY s.bridging DESC, p.id DESC LIMIT %s"
+    )
+    return home, outside
+
+
+def candidate_rows(
+    *, as_of: datetime, home_authors: list[int], excluded_authors: list[int]
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """(home rows, outside rows) of `_COLUMNS` at `as_of`.
+
+    Home: posts by `home_authors` in the window, newest `HOME_CAP`. Outside:
+    posts by anyone not in `excluded_authors` with a bridging score of at
+    least OUTSIDE_MIN_BRIDGING, the best `OUTSIDE_CAP`. On PostgreSQL the
+    third column is created_at in epoch microseconds (see `_epoch_us`).
     """
     if connection.vendor != "postgresql":
-        return list(queryset.values_list(*_COLUMNS)[:limit])
-    columns = ("id", "author_id", "created_us", *_COLUMNS[3:])
-    query = (
-        queryset.annotate(created_us=_EpochMicroseconds("created_at"))
-        .values_list(*columns)[:limit]
-        .query
-    )
-    sql, params = query.sql_with_params()
+        return _orm_candidate_rows(
+            as_of=as_of, home_authors=home_authors, excluded_authors=excluded_authors
+        )
+    home_sql, outside_sql = _pg_candidate_sql()
+    since = as_of - HOME_WINDOW
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())
+        cursor.execute(home_sql, [as_of, since, home_authors, HOME_CAP])
+        home = list(cursor.fetchall())
+        cursor.execute(
+            outside_sql,
+            [as_of, since, OUTSIDE_MIN_BRIDGING, excluded_authors, OUTSIDE_CAP],
+        )
+        outside = list(cursor.fetchall())
+    return home, outside
 
 
 def _epoch_us(value: datetime | int) -> int:
@@ -340,21 +385,10 @@ def candidates_build(
     hidden_set = inputs.hidden
     priorities = inputs.priorities
     followed = sorted(priorities)
-    since = as_of - HOME_WINDOW
-    window = Q(created_at__lte=as_of, created_at__gt=since)
-    home_rows = _candidate_rows(
-        _with_override(Post.objects.filter(window))
-        .filter(author_id__in=[*followed, viewer_id])
-        .order_by("-created_at", "-id"),
-        HOME_CAP,
-    )
-    outside_rows = _candidate_rows(
-        _with_override(
-            Post.objects.filter(window, signals__bridging__gte=OUTSIDE_MIN_BRIDGING)
-        )
-        .exclude(author_id__in=[*followed, viewer_id, *sorted(hidden_set)])
-        .order_by("-signals__bridging", "-id"),
-        OUTSIDE_CAP,
+    home_rows, outside_rows = candidate_rows(
+        as_of=as_of,
+        home_authors=[*followed, viewer_id],
+        excluded_authors=[*followed, viewer_id, *sorted(hidden_set)],
     )
     rows = home_rows + outside_rows
     outside = frozenset(int(r[0]) for r in outside_rows)

@@ -145,3 +145,44 @@ def test_columns_and_candidate_objects_rank_alike(world: World) -> None:
         "consensus": 1,
     }
     assert "No bridging score yet" in " ".join(cset.notes_of(world.posts["own"].id))
+
+
+@pytest.mark.django_db
+def test_candidate_queries_read_what_the_orm_reads(
+    world: World, make_user: Callable[..., User]
+) -> None:
+    """On PostgreSQL the candidate rows come from fixed SQL text; it must read
+    the same rows, in the same order, as the ORM queries SQLite runs."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from accountability.decisions import override_create
+    from ranking import candidates
+    from tests.ranking.world import store_signals
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the SQL text is PostgreSQL's; elsewhere the ORM is used")
+    store_signals("bridging", {world.posts["plain_stranger"].id: 0.35})
+    override_create(
+        post_id=world.posts["f1_1"].id,
+        effect="demote",
+        reason="Test.",
+        decided_by=make_user("mod", is_moderator=True),
+        article="1",
+    )
+    now = timezone.now()
+    home_authors = [f.id for f in world.friends] + [world.viewer.id]
+    excluded = [*home_authors, world.muted.id]
+    fast = candidates.candidate_rows(
+        as_of=now, home_authors=home_authors, excluded_authors=excluded
+    )
+    orm = candidates._orm_candidate_rows(
+        as_of=now, home_authors=home_authors, excluded_authors=excluded
+    )
+    assert len(fast[0]) == 50 and len(fast[1]) == 2
+    for fast_rows, orm_rows in zip(fast, orm, strict=True):
+        assert [r[:2] + r[3:] for r in fast_rows] == [r[:2] + r[3:] for r in orm_rows]
+        assert [candidates._epoch_us(r[2]) for r in fast_rows] == [
+            candidates._epoch_us(r[2]) for r in orm_rows
+        ]
+    assert tuple({r[9] for r in fast[0] if r[9]}) == ("demote",)
