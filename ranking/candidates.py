@@ -15,34 +15,31 @@ import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from functools import cache, cached_property
+from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.db import connection
-from django.db.models import FilteredRelation, Q, QuerySet
 
-from accountability.casework_models import ItemOverride
-from feed.models import Post, User
+from feed.models import User
+from ranking.candidate_rows import (
+    CANDIDATE_COLUMNS,
+    HOME_CAP,
+    HOME_WINDOW,
+    candidate_rows,
+    epoch_us,
+    home_rows_since,
+)
 from ranking.consensus import NO_GROUP
 from ranking.context import ActiveModels, ViewerInputs, viewer_inputs_for
-from ranking.models import ModelArtefact, PostSignals
+from ranking.models import ModelArtefact
 from ranking.ranker_core import Candidate, CandidateColumns
 from ranking.selectors import model_load
 from ranking.services import post_signals_enqueue, post_signals_ensure
 
 logger = logging.getLogger(__name__)
 
-# Home candidates: posts of the last HOME_WINDOW, newest HOME_CAP of them.
-HOME_WINDOW = timedelta(days=14)
-HOME_CAP = 1500
-# Posts from outside the viewer's circle with a bridging score of at least
-# OUTSIDE_MIN_BRIDGING (about the top quartile of the demo society's scores),
-# the best OUTSIDE_CAP of the window.
-OUTSIDE_CAP = 200
-OUTSIDE_MIN_BRIDGING = 0.3
 # Posts without an incivility score scored on the request path per page; the
 # rest go to the background worker and count as neutral meanwhile.
 ENSURE_CAP = 50
@@ -212,130 +209,10 @@ def _viewer_group(
 # --- candidates ----------------------------------------------------------------------
 
 
-_COLUMNS = (
-    "id",
-    "author_id",
-    "created_at",
-    "signals__incivility",
-    "signals__bridging",
-    "signals__consensus",
-    "signals__incivility_version",
-    "signals__bridging_version",
-    "signals__consensus_version",
-    "ov__effect",
-)
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _candidate_rows(queryset: QuerySet[Post], limit: int) -> list[tuple[Any, ...]]:
-    return list(queryset.values_list(*_COLUMNS)[:limit])
-
-
-def _orm_candidate_rows(
-    *, as_of: datetime, home_authors: list[int], excluded_authors: list[int]
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """`candidate_rows` through the ORM (any database)."""
-    window = Q(created_at__lte=as_of, created_at__gt=as_of - HOME_WINDOW)
-    home = _candidate_rows(
-        _with_override(Post.objects.filter(window))
-        .filter(author_id__in=home_authors)
-        .order_by("-created_at", "-id"),
-        HOME_CAP,
-    )
-    outside = _candidate_rows(
-        _with_override(
-            Post.objects.filter(window, signals__bridging__gte=OUTSIDE_MIN_BRIDGING)
-        )
-        .exclude(author_id__in=excluded_authors)
-        .order_by("-signals__bridging", "-id"),
-        OUTSIDE_CAP,
-    )
-    return home, outside
-
-
-@cache
-def _pg_candidate_sql() -> tuple[str, str]:
-    """The two candidate queries of `_orm_candidate_rows` as PostgreSQL text,
-    written once per process: author lists travel as one array parameter
-    (`= ANY(%s)`), so the text never changes and nothing is compiled per
-    page (the ORM's compile of these joins cost several ms a ranking), and
-    created_at comes back as whole epoch microseconds: Django reads each
-    timestamptz through a timezone-aware loader written in Python (~5 ms for
-    ~1,700 rows), integers load in C, and EXTRACT(EPOCH ...) is exact
-    numeric on PostgreSQL 14+, so the microseconds are exact."""
-    quote = connection.ops.quote_name
-    post, signals = quote(Post._meta.db_table), quote(PostSignals._meta.db_table)
-    override = quote(ItemOverride._meta.db_table)
-    select = (
-        "SELECT p.id, p.author_id, "
-        "(EXTRACT(EPOCH FROM p.created_at) * 1000000)::bigint, "
-        "s.incivility, s.bridging, s.consensus, s.incivility_version, "
-        "s.bridging_version, s.consensus_version, o.effect "
-        f"FROM {post} p LEFT JOIN {signals} s ON s.post_id = p.id "
-        f"LEFT JOIN {override} o ON o.post_id = p.id AND o.revoked_at IS NULL "
-        "WHERE p.created_at <= %s AND p.created_at > %s "
-    )
-    home = select + (
-        "AND p.author_id = ANY(%s) ORDER BY p.created_at DESC, p.id DESC LIMIT %s"
-    )
-    outside = select + (
-        "AND s.bridging >= %s AND NOT (p.author_id = ANY(%s)) "
-        "ORDER BY s.bridging DESC, p.id DESC LIMIT %s"
-    )
-    return home, outside
-
-
-def candidate_rows(
-    *, as_of: datetime, home_authors: list[int], excluded_authors: list[int]
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """(home rows, outside rows) of `_COLUMNS` at `as_of`.
-
-    Home: posts by `home_authors` in the window, newest `HOME_CAP`. Outside:
-    posts by anyone not in `excluded_authors` with a bridging score of at
-    least OUTSIDE_MIN_BRIDGING, the best `OUTSIDE_CAP`. On PostgreSQL the
-    third column is created_at in epoch microseconds (see `_epoch_us`).
-    """
-    if connection.vendor != "postgresql":
-        return _orm_candidate_rows(
-            as_of=as_of, home_authors=home_authors, excluded_authors=excluded_authors
-        )
-    home_sql, outside_sql = _pg_candidate_sql()
-    since = as_of - HOME_WINDOW
-    with connection.cursor() as cursor:
-        cursor.execute(home_sql, [as_of, since, home_authors, HOME_CAP])
-        home = list(cursor.fetchall())
-        cursor.execute(
-            outside_sql,
-            [as_of, since, OUTSIDE_MIN_BRIDGING, excluded_authors, OUTSIDE_CAP],
-        )
-        outside = list(cursor.fetchall())
-    return home, outside
-
-
-def _epoch_us(value: datetime | int) -> int:
-    """A `_candidate_rows` row's third column as epoch microseconds."""
-    if isinstance(value, datetime):
-        return (value - _EPOCH) // timedelta(microseconds=1)
-    return int(value)
-
-
 def _floats(values: Sequence[Any]) -> np.ndarray:
     """A nullable float column as an array, NaN for NULL."""
     return np.array(
         [np.nan if v is None else float(v) for v in values], dtype=np.float64
-    )
-
-
-def _with_override(queryset: QuerySet[Post]) -> QuerySet[Post]:
-    """Join each post's active override effect (`ov__effect`), as accountability's
-    `overrides_active_for` defines it (an unrevoked ItemOverride; at most one
-    per post, a database constraint), in the candidate query itself: cheaper
-    than a second query with ~1,700 ids in an IN list."""
-    return queryset.annotate(
-        ov=FilteredRelation(
-            "overrides", condition=Q(overrides__revoked_at__isnull=True)
-        )
     )
 
 
@@ -382,20 +259,35 @@ def candidates_build(
     if inputs is None:
         inputs = viewer_inputs_for(viewer=viewer, hidden=hidden)
     viewer_id = inputs.viewer_id
-    hidden_set = inputs.hidden
-    priorities = inputs.priorities
-    followed = sorted(priorities)
+    followed = sorted(inputs.priorities)
     home_rows, outside_rows = candidate_rows(
         as_of=as_of,
         home_authors=[*followed, viewer_id],
-        excluded_authors=[*followed, viewer_id, *sorted(hidden_set)],
+        excluded_authors=[*followed, viewer_id, *sorted(inputs.hidden)],
     )
+    return _candidate_set(
+        home_rows, outside_rows, inputs=inputs, models=models, ensure=ensure_missing
+    )
+
+
+def _candidate_set(
+    home_rows: list[tuple[Any, ...]],
+    outside_rows: list[tuple[Any, ...]],
+    *,
+    inputs: ViewerInputs,
+    models: ActiveModels,
+    ensure: bool,
+) -> CandidateSet:
+    """Candidate rows (`candidate_rows`) as a CandidateSet for this viewer."""
+    viewer_id = inputs.viewer_id
+    priorities = inputs.priorities
+    followed = sorted(priorities)
     rows = home_rows + outside_rows
     outside = frozenset(int(r[0]) for r in outside_rows)
 
     missing = [int(r[0]) for r in rows if r[3] is None]
     filled: dict[int, tuple[float, int]] = {}
-    if missing and ensure_missing and models.incivility_active:
+    if missing and ensure and models.incivility_active:
         now_ids, later_ids = missing[:ENSURE_CAP], missing[ENSURE_CAP:]
         for pid, sig in post_signals_ensure(post_ids=now_ids).items():
             if sig.incivility is not None and sig.incivility_version is not None:
@@ -444,7 +336,7 @@ def candidates_build(
             author_notes[author_id] = notes
 
     n = len(rows)
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(_COLUMNS)
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(CANDIDATE_COLUMNS)
     author_list = [int(a) for a in columns[1]]
     values = {name: _floats(columns[3 + k]) for k, name in enumerate(_STORED)}
     signal_versions = np.array(
@@ -469,7 +361,7 @@ def candidates_build(
         columns=CandidateColumns(
             item_ids=np.array(columns[0], dtype=np.int64),
             author_ids=np.array(author_list, dtype=np.int64),
-            created_us=np.array([_epoch_us(v) for v in columns[2]], dtype=np.int64),
+            created_us=np.array([epoch_us(v) for v in columns[2]], dtype=np.int64),
             values=values,
         ),
         outside=outside,
@@ -479,4 +371,93 @@ def candidates_build(
         ),
         signal_versions=signal_versions,
         author_notes=author_notes,
+    )
+
+
+# --- extending a set with the posts that arrived since -------------------------------
+
+# More new posts than this since the last ranking: rank from scratch.
+EXTEND_CAP = 200
+
+
+def candidates_extend(
+    *,
+    base: CandidateSet,
+    base_as_of: datetime,
+    as_of: datetime,
+    inputs: ViewerInputs,
+    models: ActiveModels,
+    reach: tuple[int, int | None],
+    base_reach: tuple[int, int | None],
+) -> CandidateSet | None:
+    """`base` (built at `base_as_of` for the same viewer inputs and models) plus
+    the home posts created since: the set `candidates_build` would return at
+    `as_of`, or None when that cannot be guaranteed.
+
+    It is guaranteed when nothing but new home posts changed: `reach` (the
+    home window's count and newest id at `as_of`) must be `base_reach` plus
+    exactly the posts read here (so none was deleted or inserted with an
+    earlier date), no candidate of `base` has left the window, and every
+    candidate of `base` had its incivility score. Outside candidates and
+    stored signals only change with the models or the viewer's inputs, which
+    the caller has checked are the same.
+    """
+    if base.unscored or as_of <= base_as_of:
+        return None
+    window_start = epoch_us(as_of - HOME_WINDOW)
+    if len(base) and int(base.columns.created_us.min()) <= window_start:
+        return None
+    new_rows = home_rows_since(
+        after=base_as_of,
+        as_of=as_of,
+        home_authors=[*sorted(inputs.priorities), inputs.viewer_id],
+        limit=EXTEND_CAP,
+    )
+    if len(new_rows) >= EXTEND_CAP:
+        return None
+    newest = max([base_reach[1] or 0, *(int(r[0]) for r in new_rows)]) or None
+    if reach != (base_reach[0] + len(new_rows), newest):
+        return None
+    if not new_rows:
+        return base
+    added = _candidate_set(new_rows, [], inputs=inputs, models=models, ensure=True)
+    return _merged(base, added)
+
+
+def _merged(base: CandidateSet, added: CandidateSet) -> CandidateSet:
+    """Both sets' rows, keeping the newest HOME_CAP home rows (outside rows all
+    come from `base`): what one query over both would have returned."""
+    a, b = base.columns, added.columns
+    ids = np.concatenate([a.item_ids, b.item_ids])
+    created = np.concatenate([a.created_us, b.created_us])
+    keep = np.ones(ids.shape[0], dtype=bool)
+    home = ~np.isin(ids, np.fromiter(base.outside, dtype=np.int64))
+    if int(home.sum()) > HOME_CAP:
+        # The home query's order: newest first, ties by id.
+        home_rows = np.nonzero(home)[0]
+        order = np.lexsort((-ids[home_rows], -created[home_rows]))
+        keep[home_rows[order[HOME_CAP:]]] = False
+    values = {
+        name: np.concatenate([a.value(name), b.value(name)])[keep]
+        for name in sorted(set(a.values) | set(b.values))
+    }
+    kept = ids[keep]
+    kept_set = set(kept.tolist())
+    overrides = {
+        pid: effect
+        for pid, effect in (base.overrides | added.overrides).items()
+        if pid in kept_set
+    }
+    return CandidateSet(
+        columns=CandidateColumns(
+            item_ids=kept,
+            author_ids=np.concatenate([a.author_ids, b.author_ids])[keep],
+            created_us=created[keep],
+            values=values,
+        ),
+        outside=base.outside,
+        overrides=overrides,
+        unscored=added.unscored,
+        signal_versions=np.vstack([base.signal_versions, added.signal_versions])[keep],
+        author_notes={**base.author_notes, **added.author_notes},
     )

@@ -43,7 +43,7 @@ from feed import selectors as feed_selectors
 from feed.models import Post, User
 from feed.selectors import Page
 from ranking import sessions
-from ranking.candidates import CandidateSet, candidates_build
+from ranking.candidates import CandidateSet, candidates_build, candidates_extend
 from ranking.context import FeedContext, feed_context_for
 from ranking.explain import Demotion
 from ranking.models import FeedMode
@@ -406,8 +406,12 @@ def ranked_feed_for(
             session = None
     if session is None:
         as_of = token.as_of if token else wall
-        cset = candidates_build(
-            viewer=viewer, as_of=as_of, models=models, inputs=inputs
+        cset = (
+            candidates_build(viewer=viewer, as_of=as_of, models=models, inputs=inputs)
+            if token
+            else _first_page_candidates(
+                viewer=viewer, context=context, observed=observed, as_of=wall
+            )
         )
         budget = _budget(policy, served, len(cset), offset)
         # Only the items up to a few pages past this one are placed and
@@ -462,6 +466,52 @@ def ranked_feed_for(
         model_versions=models.versions,
         served=served,
     )
+
+
+def _first_page_candidates(
+    *,
+    viewer: User,
+    context: FeedContext,
+    observed: sessions.SessionObservation,
+    as_of: datetime,
+) -> CandidateSet:
+    """The viewer's candidates at `as_of` for a first page, kept for the next.
+
+    When the viewer's candidates were kept from an earlier ranking and only
+    new home posts have arrived since, those are added to them
+    (`candidates_extend`, exact by its checks); otherwise they are read
+    afresh. Either way the result equals `candidates_build` at `as_of`.
+    """
+    inputs, models = context.inputs, context.models
+    state = sessions.candidates_state(
+        model_versions=models.versions, inputs=inputs, overrides=observed.overrides
+    )
+    kept = sessions.candidates_get(viewer_id=inputs.viewer_id)
+    cset = None
+    if kept is not None and kept.state == state:
+        cset = candidates_extend(
+            base=kept.cset,
+            base_as_of=kept.as_of,
+            as_of=as_of,
+            inputs=inputs,
+            models=models,
+            reach=observed.reach,
+            base_reach=kept.reach,
+        )
+    if cset is None:
+        cset = candidates_build(
+            viewer=viewer, as_of=as_of, models=models, inputs=inputs
+        )
+    sessions.candidates_store(
+        sessions.StoredCandidates(
+            viewer_id=inputs.viewer_id,
+            as_of=as_of,
+            state=state,
+            reach=observed.reach,
+            cset=cset,
+        )
+    )
+    return cset
 
 
 def _budget(

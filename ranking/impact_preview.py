@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from charter.selectors import NoActiveCharter, policy_active_record
 from feed.models import User
-from ranking.candidates import HOME_WINDOW, candidates_build, models_active
+from ranking.candidate_rows import HOME_WINDOW
+from ranking.candidates import candidates_build, models_active
 from ranking.ranker_core import Candidate
 
 logger = logging.getLogger(__name__)

@@ -34,7 +34,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -43,7 +43,8 @@ from django.db import connection
 
 from accountability.casework_models import ItemOverride
 from feed.models import Post
-from ranking.candidates import HOME_WINDOW, CandidateSet, ViewerInputs
+from ranking.candidate_rows import HOME_WINDOW
+from ranking.candidates import CandidateSet, ViewerInputs
 from ranking.ranker_core import RankedItem
 
 logger = logging.getLogger(__name__)
@@ -60,9 +61,12 @@ SESSION_TTL_SECONDS = 30 * 60
 # Pages ranked and stored beyond the one asked for, so a reader scrolling on
 # reads stored pages.
 LOOKAHEAD_PAGES = 2
+# How long a viewer's candidates are kept to be extended with new posts rather
+# than read again (`candidates_extend`): ~150 KB each, so briefly.
+CANDIDATES_TTL_SECONDS = 5 * 60
 # Part of the cache key: a change to what a session stores changes it, so a
 # deployment never reads another version's sessions.
-_FORMAT = 1
+_FORMAT = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +238,60 @@ def session_from_ranking(
         policy_version=policy_version,
         model_versions=dict(model_versions),
     )
+
+
+@dataclass(frozen=True)
+class StoredCandidates:
+    """A viewer's candidates as of a ranking, kept to be extended later."""
+
+    viewer_id: int
+    as_of: datetime
+    # `candidates_state` of the inputs they were built from.
+    state: str
+    reach: tuple[int, int | None]
+    cset: CandidateSet
+
+
+def candidates_state(
+    *,
+    model_versions: Mapping[str, int],
+    inputs: ViewerInputs,
+    overrides: tuple[int, int | None],
+) -> str:
+    """A digest of what a viewer's candidates depend on besides the posts."""
+    parts = (
+        _FORMAT,
+        tuple(sorted(model_versions.items())),
+        inputs.fingerprint(),
+        overrides,
+    )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _candidates_key(viewer_id: int) -> str:
+    return f"ranking:candidates:{_FORMAT}:{viewer_id}"
+
+
+def candidates_get(*, viewer_id: int) -> StoredCandidates | None:
+    """The viewer's kept candidates, or None."""
+    try:
+        found: Any = cache.get(_candidates_key(viewer_id))
+    except Exception:
+        logger.warning("cache unavailable: candidates not kept", exc_info=True)
+        return None
+    if not isinstance(found, StoredCandidates) or found.viewer_id != viewer_id:
+        return None
+    return found
+
+
+def candidates_store(stored: StoredCandidates) -> None:
+    """Keep the viewer's candidates for `CANDIDATES_TTL_SECONDS` (best effort)."""
+    # A copy without the set's cached lookups: only the columns travel.
+    lean = replace(stored, cset=replace(stored.cset))
+    try:
+        cache.set(_candidates_key(stored.viewer_id), lean, CANDIDATES_TTL_SECONDS)
+    except Exception:
+        logger.warning("cache unavailable: candidates not kept", exc_info=True)
 
 
 def session_key(*, viewer_id: int, mode: str) -> str:

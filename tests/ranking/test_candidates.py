@@ -157,7 +157,7 @@ def test_candidate_queries_read_what_the_orm_reads(
     from django.utils import timezone
 
     from accountability.decisions import override_create
-    from ranking import candidates
+    from ranking import candidate_rows as rows
     from tests.ranking.world import store_signals
 
     if connection.vendor != "postgresql":
@@ -173,16 +173,16 @@ def test_candidate_queries_read_what_the_orm_reads(
     now = timezone.now()
     home_authors = [f.id for f in world.friends] + [world.viewer.id]
     excluded = [*home_authors, world.muted.id]
-    fast = candidates.candidate_rows(
+    fast = rows.candidate_rows(
         as_of=now, home_authors=home_authors, excluded_authors=excluded
     )
-    orm = candidates._orm_candidate_rows(
+    orm = rows._orm_candidate_rows(
         as_of=now, home_authors=home_authors, excluded_authors=excluded
     )
     assert len(fast[0]) == 50 and len(fast[1]) == 2
     for fast_rows, orm_rows in zip(fast, orm, strict=True):
         assert [r[:2] + r[3:] for r in fast_rows] == [r[:2] + r[3:] for r in orm_rows]
-        assert [candidates._epoch_us(r[2]) for r in fast_rows] == [
-            candidates._epoch_us(r[2]) for r in orm_rows
+        assert [rows.epoch_us(r[2]) for r in fast_rows] == [
+            rows.epoch_us(r[2]) for r in orm_rows
         ]
     assert tuple({r[9] for r in fast[0] if r[9]}) == ("demote",)

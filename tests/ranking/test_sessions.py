@@ -30,7 +30,21 @@ from tests.ranking.world import World
 
 @pytest.fixture
 def rankings(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Counts the rankings done (candidates built for the feed), one entry each."""
+    """Counts the rankings done for the feed, one entry each."""
+    done: list[int] = []
+    real = ranked.rank
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        done.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ranked, "rank", counting)
+    return done
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the full candidate reads (not extensions), one entry each."""
     done: list[int] = []
     real = ranked.candidates_build
 
@@ -279,3 +293,100 @@ def test_without_a_cache_every_page_is_ranked(
     again = _load(world.viewer)
     assert len(rankings) == 2
     assert feed_world.ids_of(again) == feed_world.ids_of(first)
+
+
+def _fresh_ids(viewer: User) -> list[int]:
+    """Every page of a ranking from candidates read afresh (nothing kept)."""
+    from django.core.cache import cache
+
+    cache.delete(sessions._candidates_key(viewer.id))
+    cache.delete(sessions.session_key(viewer_id=viewer.id, mode="ranked"))
+    return feed_world.all_pages(viewer)
+
+
+@pytest.mark.django_db
+def test_new_posts_extend_the_kept_candidates_exactly(
+    world: World, reads: list[int], rankings: list[int]
+) -> None:
+    feed_world.all_pages(world.viewer)
+    posts = [
+        post_create(author=world.friends[n % 8], body=f"Fresh note {n}.")
+        for n in range(3)
+    ]
+    extended = feed_world.all_pages(world.viewer)
+    # Read once; the new posts were added to the kept candidates, and the
+    # viewer was ranked again.
+    assert len(reads) == 1 and len(rankings) == 2
+    assert {p.id for p in posts} <= set(extended)
+    assert extended == _fresh_ids(world.viewer)
+
+
+@pytest.mark.django_db
+def test_extension_keeps_the_newest_home_posts_under_the_cap(
+    world: World, reads: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ranking import candidate_rows
+
+    monkeypatch.setattr(candidate_rows, "HOME_CAP", 20)
+    monkeypatch.setattr(candidates, "HOME_CAP", 20)
+    feed_world.all_pages(world.viewer)
+    for n in range(4):
+        post_create(author=world.friends[n], body=f"Over the cap {n}.")
+    extended = feed_world.all_pages(world.viewer)
+    assert len(reads) == 1
+    # 20 home posts and the outside one, as a fresh read gives.
+    assert len(extended) == 21
+    assert extended == _fresh_ids(world.viewer)
+
+
+@pytest.mark.django_db
+def test_kept_candidates_are_read_again_when_extending_is_not_exact(
+    world: World, reads: list[int], make_user: Callable[..., User]
+) -> None:
+    feed_world.all_pages(world.viewer)
+    # Deleted: the window lost a post the kept candidates hold.
+    post_delete(user=world.friends[3], post_id=world.posts["f3_2"].id)
+    feed_world.all_pages(world.viewer)
+    assert len(reads) == 2
+    # Inserted with an earlier date: not among the posts "since".
+    feed_world.make_post(world.friends[1], "Backdated.", world.now - timedelta(days=1))
+    feed_world.all_pages(world.viewer)
+    assert len(reads) == 3
+    # Different inputs: a new follow.
+    follow_create(follower=world.viewer, followee_id=make_user("newer").id)
+    feed_world.all_pages(world.viewer)
+    assert len(reads) == 4
+    # And each of those equals a fresh ranking.
+    assert feed_world.all_pages(world.viewer) == _fresh_ids(world.viewer)
+
+
+@pytest.mark.django_db
+def test_unscored_new_posts_are_scored_when_kept_candidates_are_extended(
+    world: World, reads: list[int]
+) -> None:
+    from ranking.artefacts import (
+        FORMAT_SKOPS,
+        FitResult,
+        sklearn_dump,
+        training_data_sha256,
+    )
+    from ranking.incivility import incivility_fit
+    from ranking.services import model_activate, model_artefact_create
+
+    texts = ["you idiot", "shut up moron", "thanks for sharing", "lovely garden"] * 3
+    artefact = model_artefact_create(
+        name="incivility",
+        result=FitResult(
+            blob=sklearn_dump(incivility_fit(texts=texts, labels=[1, 1, 0, 0] * 3)),
+            format=FORMAT_SKOPS,
+            training_data_sha256=training_data_sha256(["extend"]),
+        ),
+    )
+    model_activate(artefact=artefact, actor="test")
+    post_signals_compute(post_ids=[p.id for p in world.posts.values()])
+    feed_world.all_pages(world.viewer)
+    rude = post_create(author=world.friends[2], body="shut up you idiot moron")
+    extended = feed_world.all_explanations(world.viewer, now=timezone.now())
+    assert len(reads) == 1
+    assert not any("incivility score yet" in n for n in extended[rude.id].notes)
+    assert extended[rude.id].demoted
