@@ -15,9 +15,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db import connection
 from django.db.models import CharField, Q, QuerySet, SmallIntegerField, Value
 from django.http import Http404
 
+from . import hot_reads
 from .models import Block, Follow, Like, Mute, Notification, Post, Rating, User
 
 DEFAULT_PAGE_SIZE = 30
@@ -362,15 +364,20 @@ def viewer_reactions_for(
         return {}
     ids = [p.id for p in posts]
     # Likes come back with a NULL value, ratings with theirs (never NULL).
-    likes = Like.objects.filter(user=viewer, post_id__in=ids).values_list(
-        "post_id", Value(None, output_field=SmallIntegerField())
-    )
-    ratings = Rating.objects.filter(user=viewer, post_id__in=ids).values_list(
-        "post_id", "value"
-    )
+    rows: Any
+    if connection.vendor == "postgresql":
+        rows = hot_reads.reaction_rows(user_id=int(viewer.pk), post_ids=ids)
+    else:
+        likes = Like.objects.filter(user=viewer, post_id__in=ids).values_list(
+            "post_id", Value(None, output_field=SmallIntegerField())
+        )
+        ratings = Rating.objects.filter(user=viewer, post_id__in=ids).values_list(
+            "post_id", "value"
+        )
+        rows = likes.union(ratings, all=True)
     liked: set[int] = set()
     rated: dict[int, int] = {}
-    for post_id, value in likes.union(ratings, all=True):
+    for post_id, value in rows:
         if value is None:
             liked.add(post_id)
         else:

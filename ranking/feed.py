@@ -40,6 +40,7 @@ from accountability.decisions import (
 )
 from accountability.reports import feed_served_record
 from feed import selectors as feed_selectors
+from feed.hot_reads import posts_with_authors
 from feed.models import Post, User
 from feed.selectors import Page
 from ranking import sessions
@@ -537,12 +538,7 @@ def _session_slice(
     end = offset
     while len(chosen) < size and end < len(session.items):
         batch = session.items[end : end + size - len(chosen)]
-        found = {
-            p.id: p
-            for p in Post.objects.filter(
-                id__in=[i.item_id for i in batch]
-            ).select_related("author", "parent__author")
-        }
+        found = posts_with_authors(ids=[i.item_id for i in batch])
         posts.update(found)
         chosen.extend(i for i in batch if i.item_id in found)
         end += len(batch)
