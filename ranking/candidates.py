@@ -95,6 +95,20 @@ class CandidateSet:
             if not np.isnan(self.columns.values[name][k])
         }
 
+    def values_of(
+        self, item_ids: Sequence[int], names: Sequence[str]
+    ) -> list[list[float | None]]:
+        """Per name, the items' values (None where an item has none), looked
+        up for all of them at once."""
+        rows = [self._rows[pid] for pid in item_ids]
+        out = []
+        for name in names:
+            picked = self.columns.value(name)[rows]
+            out.append(
+                [None if v != v else v for v in picked.tolist()]  # NaN -> None
+            )
+        return out
+
     def viewer_signals_of(self, item_id: int) -> dict[str, float]:
         """The item's viewer-dependent signal values."""
         k = self._rows[item_id]

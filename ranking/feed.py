@@ -601,7 +601,7 @@ def _page_from_session(
         caught_up=budget.caught_up,
         explanations={
             i.item_id: Explanation(
-                reasons=list(i.reasons),
+                reasons=i.reason_dicts(),
                 notes=list(i.notes),
                 policy_version=session.policy_version,
                 model_versions=session.model_versions,
