@@ -1,7 +1,7 @@
 """Root URL map. Each app owns its pages (`urls.py`) and its API (`api_urls.py`)."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
@@ -10,7 +10,7 @@ from drf_spectacular.views import (
 
 from . import views
 
-api_patterns = [
+api_patterns: list[URLPattern | URLResolver] = [
     path("", include("feed.api_urls")),
     path("", include("accountability.api_urls")),
     path("", include("charter.api_urls")),
