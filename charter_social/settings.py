@@ -149,14 +149,6 @@ if DATABASE_URL:
         DATABASES["default"]["ENGINE"].endswith("postgresql")
         and DATABASE_POOL_MAX_SIZE > 0
     ):
-        # Parameters travel apart from the SQL and repeated queries become
-        # prepared statements on the pooled connections: psycopg's client-side
-        # binding merged every parameter into the text in Python (~7% of a web
-        # process's CPU under `make load`) and PostgreSQL planned every query
-        # afresh.
-        DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = (
-            _env_bool("DATABASE_SERVER_SIDE_BINDING", True)
-        )
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": min(DATABASE_POOL_MIN_SIZE, DATABASE_POOL_MAX_SIZE),
             "max_size": DATABASE_POOL_MAX_SIZE,
