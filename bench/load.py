@@ -6,7 +6,9 @@
 
 Creates (once) and seeds a database of its own (--database, default
 bench_load: accounts with API tokens and sessions, posts with signals, follows,
-the charter, petitions), starts N Daphne processes on loopback plus one
+the charter, petitions); every configuration then runs on a fresh copy of it
+(`{database}_run`) with this benchmark's Redis keys cleared, so runs compare.
+It starts N Daphne processes on loopback plus one
 ranking worker, runs bench/locustfile.py for --duration seconds per
 configuration, and prints requests per second, errors and the p50/p95/p99 of
 every endpoint; with several configurations it prints the scale-out ratio
@@ -258,6 +260,56 @@ def _collectstatic() -> None:
     call_command("collectstatic", interactive=False, verbosity=0)
 
 
+def _fresh_copy(template: str) -> str:
+    """`{template}_run`, a new copy of the seeded database; its URL.
+
+    Every configuration starts from the same rows: posts, follows, ratings and
+    signatures the load writes would otherwise pile up from run to run (each
+    run adds follows, so later runs ranked bigger home windows) and make the
+    figures of two runs incomparable.
+    """
+    import psycopg
+    from django.db import connection
+    from psycopg import sql
+
+    from bench.common import database_url_for
+
+    connection.close()
+    if hasattr(connection, "close_pool"):
+        connection.close_pool()
+    run = f"{template}_run"
+    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(run)
+            )
+        )
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(run), sql.Identifier(template)
+            )
+        )
+    return database_url_for(run)
+
+
+def _redis_clear(prefix: str) -> int:
+    """Delete this benchmark's keys (cache, rate limits, channels) from Redis,
+    so no run inherits another's served-item counts or sessions."""
+    import redis
+
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    deleted = 0
+    batch = []
+    for key in client.scan_iter(match=f"{prefix}*", count=1000):
+        batch.append(key)
+        if len(batch) >= 1000:
+            deleted += client.delete(*batch)
+            batch = []
+    if batch:
+        deleted += client.delete(*batch)
+    return deleted
+
+
 def _env(database_url: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -491,12 +543,14 @@ def main() -> None:
     )
     results = {}
     for processes in args.processes:
+        run_url = _fresh_copy(args.database)
+        _redis_clear("bench_load")
         rows, cpu = run_config(
             processes=processes,
             users=args.users,
             duration=args.duration,
             spawn_rate=args.spawn_rate,
-            database_url=database_url,
+            database_url=run_url,
             seed_file=seed_file,
             base_port=args.port,
         )
