@@ -24,9 +24,16 @@ def _attnames(model: Any) -> list[str]:
     return [f.attname for f in model._meta.concrete_fields]
 
 
-def _columns(model: Any, alias: str) -> list[str]:
+# What a page shows of an author, and of the post a reply answers: the rest of
+# those rows is left deferred, as .only() would (fewer columns to convert,
+# timestamps above all, which Django's loader parses in Python).
+_AUTHOR_FIELDS = ["id", "username", "display_name"]
+_PARENT_FIELDS = ["id", "author_id"]
+
+
+def _columns(model: Any, alias: str, names: list[str]) -> list[str]:
     quote = connection.ops.quote_name
-    return [f"{alias}.{quote(f.column)}" for f in model._meta.concrete_fields]
+    return [f"{alias}.{quote(model._meta.get_field(n).column)}" for n in names]
 
 
 @cache
@@ -35,10 +42,10 @@ def _posts_sql() -> str:
     posts, users = quote(Post._meta.db_table), quote(User._meta.db_table)
     select = ", ".join(
         [
-            *_columns(Post, "p"),
-            *_columns(User, "u"),
-            *_columns(Post, "pp"),
-            *_columns(User, "pu"),
+            *_columns(Post, "p", _attnames(Post)),
+            *_columns(User, "u", _AUTHOR_FIELDS),
+            *_columns(Post, "pp", _PARENT_FIELDS),
+            *_columns(User, "pu", _AUTHOR_FIELDS),
         ]
     )
     return (
@@ -52,7 +59,9 @@ def _posts_sql() -> str:
 def posts_with_authors(*, ids: Sequence[int]) -> dict[int, Post]:
     """The posts with these ids (those that exist), by id, each with its author
     and the post it replies to (with that post's author) already loaded: what
-    `select_related("author", "parent__author")` gives, in one fixed query."""
+    `select_related("author", "parent__author")` gives a page, in one fixed
+    query. Of the authors and replied-to posts only what a page shows is read
+    (`_AUTHOR_FIELDS`, `_PARENT_FIELDS`); other fields load on first use."""
     if not ids:
         return {}
     if connection.vendor != "postgresql":
@@ -62,8 +71,8 @@ def posts_with_authors(*, ids: Sequence[int]) -> dict[int, Post]:
                 "author", "parent__author"
             )
         }
-    post_names, user_names = _attnames(Post), _attnames(User)
-    np_, nu = len(post_names), len(user_names)
+    post_names = _attnames(Post)
+    np_, na, nq = len(post_names), len(_AUTHOR_FIELDS), len(_PARENT_FIELDS)
     db = connection.alias
     with connection.cursor() as cursor:
         cursor.execute(_posts_sql(), [list(ids)])
@@ -71,13 +80,13 @@ def posts_with_authors(*, ids: Sequence[int]) -> dict[int, Post]:
     found: dict[int, Post] = {}
     for row in rows:
         post = Post.from_db(db, post_names, row[:np_])
-        post.author = User.from_db(db, user_names, row[np_ : np_ + nu])
-        parent_row = row[np_ + nu : 2 * np_ + nu]
+        post.author = User.from_db(db, _AUTHOR_FIELDS, row[np_ : np_ + na])
+        parent_row = row[np_ + na : np_ + na + nq]
         if parent_row[0] is None:
             post.parent = None
         else:
-            parent = Post.from_db(db, post_names, parent_row)
-            parent.author = User.from_db(db, user_names, row[2 * np_ + nu :])
+            parent = Post.from_db(db, _PARENT_FIELDS, parent_row)
+            parent.author = User.from_db(db, _AUTHOR_FIELDS, row[np_ + na + nq :])
             post.parent = parent
         found[post.id] = post
     return found

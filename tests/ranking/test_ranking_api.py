@@ -153,3 +153,35 @@ def test_signals_and_models_are_public(world: World, api_client: APIClient) -> N
     models = api_client.get("/api/ranking/models/").json()
     assert [m["name"] for m in models] == ["consensus"]
     assert len(models[0]["blob_sha256"]) == 64 and models[0]["version"] == 1
+
+
+@pytest.mark.django_db
+def test_ranked_home_page_queries_do_not_grow_with_its_items(world: World) -> None:
+    """Authors and replied-to posts are read with the page's posts; showing
+    more items (replies among them) must not read anything per item."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from feed.services import post_create
+
+    browser = Client()
+    browser.force_login(world.viewer)
+
+    def queries() -> int:
+        browser.get("/")  # ranks and keeps the session
+        with CaptureQueriesContext(connection) as ctx:
+            response = browser.get("/")
+        assert response.status_code == 200
+        return len(ctx)
+
+    # Session, user, feed context, session check, posts with their authors and
+    # replied-to posts, exposure (2), reactions, feedback, unread badge.
+    assert queries() == 10
+    for n in range(3):
+        post_create(
+            author=world.friends[n],
+            body=f"A reply {n}",
+            parent_id=world.posts[f"f{n}_1"].id,
+        )
+    assert queries() == 10
