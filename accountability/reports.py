@@ -52,20 +52,20 @@ def _number(value: Any) -> float | None:
     return value if np.isfinite(value) else None
 
 
-def feed_served_record(
-    *, viewer_id: int, items: list[Mapping[str, Any]], now: datetime | None = None
-) -> None:
-    """Add one served feed page to today's exposure sums (two upserts, any size).
+def feed_served_statements(
+    *, items: list[Mapping[str, Any]], now: datetime | None = None
+) -> list[tuple[str, list[Any]]]:
+    """The upserts that add one served feed page to today's exposure sums, as
+    (sql, params): none for an empty page, else one per table.
 
     `items` are dicts with `author_id` and, when known, `incivility` (0..1),
     `cross_cutting` (truthy when from outside the viewer's circle) and
-    `bridging`. `viewer_id` is accepted for the caller's convenience and
-    deliberately not stored: the aggregates must hold no personal data.
-    Concurrent pages add up exactly (INSERT ... ON CONFLICT DO UPDATE).
+    `bridging`. Concurrent pages add up exactly (INSERT ... ON CONFLICT DO
+    UPDATE). Nothing about the viewer is stored: the aggregates must hold no
+    personal data.
     """
-    del viewer_id
     if not items:
-        return
+        return []
     day = (now or timezone.now()).date()
     inc = [v for v in (_number(i.get("incivility")) for i in items) if v is not None]
     bri = [v for v in (_number(i.get("bridging")) for i in items) if v is not None]
@@ -86,8 +86,8 @@ def feed_served_record(
         "bridging_sum",
         "bridging_n",
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(
+    statements: list[tuple[str, list[Any]]] = [
+        (
             _upsert_sql(day_table, ["day"], sums, 1),
             [
                 day,
@@ -101,16 +101,34 @@ def feed_served_record(
                 len(bri),
             ],
         )
-        if per_author:
-            params: list[Any] = []
-            for author_id, count in sorted(per_author.items()):
-                params += [day, author_id, count]
-            cursor.execute(
+    ]
+    if per_author:
+        params: list[Any] = []
+        for author_id, count in sorted(per_author.items()):
+            params += [day, author_id, count]
+        statements.append(
+            (
                 _upsert_sql(
                     author_table, ["day", "author_id"], ["items"], len(per_author)
                 ),
                 params,
             )
+        )
+    return statements
+
+
+def feed_served_record(
+    *, viewer_id: int, items: list[Mapping[str, Any]], now: datetime | None = None
+) -> None:
+    """Add one served feed page to today's exposure sums (two upserts, any size).
+
+    `viewer_id` is accepted for the caller's convenience and deliberately not
+    stored (see `feed_served_statements`).
+    """
+    del viewer_id
+    with connection.cursor() as cursor:
+        for sql, params in feed_served_statements(items=items, now=now):
+            cursor.execute(sql, params)
 
 
 def gini(counts: Iterable[float]) -> float | None:

@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
+import psycopg
 from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -38,7 +39,7 @@ from accountability.decisions import (
     decision_record_ensure,
     decision_rule_from_demotion,
 )
-from accountability.reports import feed_served_record
+from accountability.reports import feed_served_record, feed_served_statements
 from feed import selectors as feed_selectors
 from feed.hot_reads import posts_with_authors
 from feed.models import Post, User
@@ -281,7 +282,8 @@ def _exposure_record(
     *, viewer_id: int, items: list[Mapping[str, Any]], now: datetime
 ) -> None:
     """Add the served page to the transparency aggregates (accountability's
-    `feed_served_record`, two upserts) in one transaction, so one commit.
+    `feed_served_statements`, two upserts) in one transaction, so one commit,
+    and on PostgreSQL in one round trip.
 
     On PostgreSQL, when the feed is not already inside a caller's transaction,
     that commit is asynchronous (`SET LOCAL synchronous_commit TO OFF`): the
@@ -293,6 +295,21 @@ def _exposure_record(
     all of that caller's writes.
     """
     own = not connection.in_atomic_block
+    if own and connection.vendor == "postgresql":
+        statements = feed_served_statements(items=items, now=now)
+        with connection.cursor() as cursor:
+            if statements and isinstance(cursor.cursor, psycopg.ClientCursor):
+                # One round trip: statements sent together in autocommit run
+                # as one implicit transaction, atomic, and SET LOCAL holds
+                # for it (client-side binding allows several statements).
+                cursor.execute(
+                    "; ".join(
+                        ["SET LOCAL synchronous_commit TO OFF"]
+                        + [sql for sql, _ in statements]
+                    ),
+                    [p for _, params in statements for p in params],
+                )
+                return
     # savepoint=False: inside a caller's transaction this adds no statements.
     with transaction.atomic(savepoint=False):
         if own and connection.vendor == "postgresql":

@@ -407,3 +407,51 @@ def test_feed_serves_when_the_cache_is_unreachable(world: World) -> None:
     with override_settings(CACHES=unreachable):
         page = ranked.feed_for(viewer=world.viewer, now=world.now)
         assert len(page.items) == 30 and page.next_cursor
+
+
+@pytest.mark.django_db(transaction=True)
+def test_exposure_is_recorded_in_one_statement_outside_a_transaction(
+    make_user: Callable[..., User], django_assert_num_queries: Any
+) -> None:
+    """Outside a caller's transaction the page's exposure goes out as one
+    batch (PostgreSQL) that adds up exactly; a failing batch adds nothing."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from accountability.casework_models import FeedExposureAuthorDay, FeedExposureDay
+
+    now = timezone.now()
+    a, b = make_user("expa"), make_user("expb")
+    items: list[dict[str, Any]] = [
+        {"author_id": a.id, "incivility": 0.2, "bridging": 0.5, "cross_cutting": True},
+        {
+            "author_id": a.id,
+            "incivility": 0.4,
+            "bridging": None,
+            "cross_cutting": False,
+        },
+        {"author_id": b.id, "incivility": None, "bridging": 0.1, "cross_cutting": True},
+    ]
+    expected = 1 if connection.vendor == "postgresql" else 4
+    with django_assert_num_queries(expected):
+        ranked._exposure_record(viewer_id=a.id, items=items, now=now)
+    ranked._exposure_record(viewer_id=b.id, items=items[:1], now=now)
+    day = FeedExposureDay.objects.get(day=now.date())
+    assert (day.pages, day.items, day.incivility_n, day.cross_cutting_yes) == (
+        2,
+        4,
+        3,
+        3,
+    )
+    assert day.incivility_sum == pytest.approx(0.8)
+    per_author = dict(
+        FeedExposureAuthorDay.objects.filter(day=now.date()).values_list(
+            "author_id", "items"
+        )
+    )
+    assert per_author == {a.id: 3, b.id: 1}
+    # An author id past the column's range fails the author upsert: the day's
+    # sums, sent in the same batch before it, must not have moved either.
+    with pytest.raises(Exception):  # noqa: B017 - the error is vendor-specific
+        ranked._exposure_record(viewer_id=a.id, items=[{"author_id": 10**30}], now=now)
+    assert FeedExposureDay.objects.get(day=now.date()).pages == 2
