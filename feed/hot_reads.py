@@ -17,6 +17,8 @@ from typing import Any
 
 from django.db import connection
 
+from charter_social.pg import int_array
+
 from .models import Like, Post, Rating, User
 
 
@@ -52,7 +54,7 @@ def _posts_sql() -> str:
         f"SELECT {select} FROM {posts} p JOIN {users} u ON u.id = p.author_id "
         f"LEFT JOIN {posts} pp ON pp.id = p.parent_id "
         f"LEFT JOIN {users} pu ON pu.id = pp.author_id "
-        "WHERE p.id = ANY(%s)"
+        "WHERE p.id = ANY(%s::bigint[])"
     )
 
 
@@ -75,7 +77,7 @@ def posts_with_authors(*, ids: Sequence[int]) -> dict[int, Post]:
     np_, na, nq = len(post_names), len(_AUTHOR_FIELDS), len(_PARENT_FIELDS)
     db = connection.alias
     with connection.cursor() as cursor:
-        cursor.execute(_posts_sql(), [list(ids)])
+        cursor.execute(_posts_sql(), [int_array(ids)])
         rows = cursor.fetchall()
     found: dict[int, Post] = {}
     for row in rows:
@@ -98,16 +100,16 @@ def _reactions_sql() -> str:
     likes, ratings = quote(Like._meta.db_table), quote(Rating._meta.db_table)
     return (
         f"SELECT post_id, NULL::smallint FROM {likes} "
-        "WHERE user_id = %s AND post_id = ANY(%s) "
+        "WHERE user_id = %s AND post_id = ANY(%s::bigint[]) "
         f"UNION ALL SELECT post_id, value FROM {ratings} "
-        "WHERE user_id = %s AND post_id = ANY(%s)"
+        "WHERE user_id = %s AND post_id = ANY(%s::bigint[])"
     )
 
 
 def reaction_rows(*, user_id: int, post_ids: Sequence[int]) -> list[tuple[int, Any]]:
     """(post id, None) for each like and (post id, value) for each rating the
     user gave these posts, in one query (PostgreSQL only)."""
-    ids = list(post_ids)
+    ids = int_array(post_ids)
     with connection.cursor() as cursor:
         cursor.execute(_reactions_sql(), [user_id, ids, user_id, ids])
         return list(cursor.fetchall())

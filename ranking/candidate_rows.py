@@ -17,6 +17,7 @@ from django.db import connection
 from django.db.models import FilteredRelation, Q, QuerySet
 
 from accountability.casework_models import ItemOverride
+from charter_social.pg import int_array
 from feed.models import Post
 from ranking.models import PostSignals
 
@@ -78,12 +79,13 @@ def _orm_candidate_rows(
 def _pg_candidate_sql() -> tuple[str, str]:
     """The two candidate queries of `_orm_candidate_rows` as PostgreSQL text,
     written once per process: author lists travel as one array parameter
-    (`= ANY(%s)`), so the text never changes and nothing is compiled per
-    page (the ORM's compile of these joins cost several ms a ranking), and
-    created_at comes back as whole epoch microseconds: Django reads each
-    timestamptz through a timezone-aware loader written in Python (~5 ms for
-    ~1,700 rows), integers load in C, and EXTRACT(EPOCH ...) is exact
-    numeric on PostgreSQL 14+, so the microseconds are exact."""
+    (`= ANY(%s::bigint[])`, see charter_social.pg), so the text never changes
+    and nothing is compiled per page (the ORM's compile of these joins cost
+    several ms a ranking), and created_at comes back as whole epoch
+    microseconds: Django reads each timestamptz through a timezone-aware loader
+    written in Python (~5 ms for ~1,700 rows), integers load in C, and
+    EXTRACT(EPOCH ...) is exact numeric on PostgreSQL 14+, so the microseconds
+    are exact."""
     quote = connection.ops.quote_name
     post, signals = quote(Post._meta.db_table), quote(PostSignals._meta.db_table)
     override = quote(ItemOverride._meta.db_table)
@@ -97,10 +99,11 @@ def _pg_candidate_sql() -> tuple[str, str]:
         "WHERE p.created_at <= %s AND p.created_at > %s "
     )
     home = select + (
-        "AND p.author_id = ANY(%s) ORDER BY p.created_at DESC, p.id DESC LIMIT %s"
+        "AND p.author_id = ANY(%s::bigint[]) "
+        "ORDER BY p.created_at DESC, p.id DESC LIMIT %s"
     )
     outside = select + (
-        "AND s.bridging >= %s AND NOT (p.author_id = ANY(%s)) "
+        "AND s.bridging >= %s AND NOT (p.author_id = ANY(%s::bigint[])) "
         "ORDER BY s.bridging DESC, p.id DESC LIMIT %s"
     )
     return home, outside
@@ -123,11 +126,17 @@ def candidate_rows(
     home_sql, outside_sql = _pg_candidate_sql()
     since = as_of - HOME_WINDOW
     with connection.cursor() as cursor:
-        cursor.execute(home_sql, [as_of, since, home_authors, HOME_CAP])
+        cursor.execute(home_sql, [as_of, since, int_array(home_authors), HOME_CAP])
         home = list(cursor.fetchall())
         cursor.execute(
             outside_sql,
-            [as_of, since, OUTSIDE_MIN_BRIDGING, excluded_authors, OUTSIDE_CAP],
+            [
+                as_of,
+                since,
+                OUTSIDE_MIN_BRIDGING,
+                int_array(excluded_authors),
+                OUTSIDE_CAP,
+            ],
         )
         outside = list(cursor.fetchall())
     return home, outside
@@ -168,5 +177,5 @@ def home_rows_since(
         )
     home_sql, _ = _pg_candidate_sql()
     with connection.cursor() as cursor:
-        cursor.execute(home_sql, [as_of, after, home_authors, limit])
+        cursor.execute(home_sql, [as_of, after, int_array(home_authors), limit])
         return list(cursor.fetchall())
