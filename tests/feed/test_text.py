@@ -166,3 +166,20 @@ def test_mentioned_usernames_are_lowercased_unique_and_ordered() -> None:
         "bob",
         "alice",
     ]
+
+
+def test_rendering_is_reused_but_follows_the_url_prefix() -> None:
+    from django.urls import set_script_prefix
+
+    body = "hello @someone_here, see https://example.org/x"
+    try:
+        first = render_post_body(body)
+        assert render_post_body(body) == first
+        assert 'class="mention"' in first and "/mounted/" not in first
+        set_script_prefix("/mounted/")
+        moved = str(render_post_body(body))
+        # A cached rendering made under "/" is not handed out under "/mounted/".
+        assert 'href="/mounted/' in moved
+        assert moved != str(first)
+    finally:
+        set_script_prefix("/")
