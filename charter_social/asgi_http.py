@@ -30,6 +30,7 @@ event loop.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -75,14 +76,20 @@ class RequestThreadPool:
     """Long-lived one-thread executors, one lent to each request at a time.
 
     Used from the event loop's thread only (take/give_back), so the free list
-    needs no lock.
+    needs no lock. A forked child (a server that imports the application and
+    then forks its workers, or the test suite's live server) inherits the
+    executors but not their threads, and work sent to them would wait for
+    ever; so the pool notices the new process and starts afresh.
     """
 
     def __init__(self, keep: int = IDLE_EXECUTORS_KEPT) -> None:
         self.keep = keep
         self._idle: list[RequestThreadExecutor] = []
+        self._pid = os.getpid()
 
     def take(self) -> RequestThreadExecutor:
+        if self._pid != os.getpid():
+            self._idle, self._pid = [], os.getpid()
         return self._idle.pop() if self._idle else RequestThreadExecutor()
 
     def give_back(self, executor: RequestThreadExecutor) -> None:

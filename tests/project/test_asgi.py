@@ -134,3 +134,26 @@ def test_an_executor_still_busy_is_not_lent_again() -> None:
         pool.give_back(executor)
     assert pool.idle_count == 2  # the surplus one was let go
     assert pool.take() in (first, second, third)
+
+
+def test_a_forked_child_does_not_borrow_executors_whose_threads_stayed_behind() -> None:
+    import os
+
+    from charter_social.asgi_http import RequestThreadPool
+
+    pool = RequestThreadPool()
+    warm = pool.take()
+    assert warm.submit(lambda: 1).result(5) == 1  # its thread is running
+    pool.give_back(warm)
+    assert pool.idle_count == 1
+    child = os.fork()
+    if child == 0:  # the child: the executor came along, its thread did not
+        try:
+            executor = pool.take()
+            ok = executor is not warm and executor.submit(lambda: 2).result(5) == 2
+            os._exit(0 if ok else 1)
+        except BaseException:  # noqa: BLE001 - report any failure as a code
+            os._exit(2)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert pool.take() is warm  # the parent's pool is untouched
