@@ -40,6 +40,28 @@ def _file(author: Any, record: Any, **extra: Any) -> Petition:
     )
 
 
+def _article_petition(author: Any) -> Petition:
+    return petition_file(
+        author=author,
+        target="article",
+        article="2",
+        title="Weigh bridging more",
+        text="text",
+    )
+
+
+def _late_signature_refused(make_user: Any, record: Any) -> tuple[Petition, Any]:
+    """A petition past its threshold whose answer deadline has passed, and the
+    moment a further signature was refused as closed."""
+    petition = _lower_threshold(_file(make_user(), record), 2)
+    petition_sign(signer=make_user(), petition_id=petition.pk)
+    later = timezone.now() + timedelta(days=31)
+    with pytest.raises(ValidationError, match="closed"):
+        petition_sign(signer=make_user(), petition_id=petition.pk, now=later)
+    petition.refresh_from_db()
+    return petition, later
+
+
 def _signers(make_user: Any, n: int) -> list[Any]:
     return [make_user() for _ in range(n)]
 
@@ -182,13 +204,8 @@ def test_refused_late_signature_still_logs_the_missed_deadline(
     demoted: Any, make_user: Any
 ) -> None:
     _, record = demoted
-    petition = _lower_threshold(_file(make_user(), record), 2)
-    petition_sign(signer=make_user(), petition_id=petition.pk)
-    later = timezone.now() + timedelta(days=31)
-    with pytest.raises(ValidationError, match="closed"):
-        petition_sign(signer=make_user(), petition_id=petition.pk, now=later)
+    petition, later = _late_signature_refused(make_user, record)
     # The signature is refused, but the breach it observed is on the record.
-    petition.refresh_from_db()
     assert petition.status == "closed_unanswered"
     assert petition.overdue_logged_at == later
     assert LedgerEntry.objects.filter(kind="petition.overdue").count() == 1
@@ -198,13 +215,7 @@ def test_refused_late_signature_still_logs_the_missed_deadline(
 def test_signing_after_the_signing_window_expires_the_petition(
     active_charter: Any, make_user: Any
 ) -> None:
-    petition = petition_file(
-        author=make_user(),
-        target="article",
-        article="2",
-        title="Weigh bridging more",
-        text="text",
-    )
+    petition = _article_petition(make_user())
     later = timezone.now() + timedelta(days=91)
     with pytest.raises(ValidationError, match="closed"):
         petition_sign(signer=make_user(), petition_id=petition.pk, now=later)
@@ -231,25 +242,14 @@ def test_signature_runs_a_fixed_number_of_queries_and_returns_the_count(
 
 def test_signing_a_closed_petition_is_refused(demoted: Any, make_user: Any) -> None:
     _, record = demoted
-    petition = _lower_threshold(_file(make_user(), record), 2)
-    petition_sign(signer=make_user(), petition_id=petition.pk)
-    later = timezone.now() + timedelta(days=31)
-    with pytest.raises(ValidationError, match="closed"):
-        petition_sign(signer=make_user(), petition_id=petition.pk, now=later)
-    petition.refresh_from_db()
+    petition, _ = _late_signature_refused(make_user, record)
     assert petition.signature_count == 2
 
 
 def test_unsigned_petition_expires_after_the_signing_window(
     active_charter: Any, make_user: Any
 ) -> None:
-    petition = petition_file(
-        author=make_user(),
-        target="article",
-        article="2",
-        title="Weigh bridging more",
-        text="text",
-    )
+    petition = _article_petition(make_user())
     petitions_refresh(now=timezone.now() + timedelta(days=91))
     petition.refresh_from_db()
     assert petition.status == "expired"
