@@ -19,13 +19,12 @@ from feed import selectors as feed_selectors
 from feed.models import Follow, User
 from ranking import candidates
 from ranking import feed as ranked
-from ranking.artefacts import FitResult, training_data_sha256
 from ranking.models import FeedMode, FeedPreference
 from ranking.preferences import feed_preference_set
 from ranking.ranker_core import rank
-from ranking.services import model_activate, model_artefact_create
 from tests.ranking.world import (
     World,
+    activate_tiny_incivility,
     all_explanations,
     all_pages,
     ids_of,
@@ -338,21 +337,9 @@ def test_follow_priority_moves_an_author_up_and_likes_do_not(world: World) -> No
 def test_missing_incivility_is_computed_on_render(world: World) -> None:
     """With an incivility model active, a post without signals is scored on the
     request path (post_signals_ensure) instead of crashing or staying blank."""
-    from ranking.artefacts import FORMAT_SKOPS, sklearn_dump
-    from ranking.incivility import incivility_fit
     from ranking.models import PostSignals
 
-    texts = ["you idiot", "shut up moron", "thanks for sharing", "lovely garden"] * 3
-    model = incivility_fit(texts=texts, labels=[1, 1, 0, 0] * 3)
-    artefact = model_artefact_create(
-        name="incivility",
-        result=FitResult(
-            blob=sklearn_dump(model),
-            format=FORMAT_SKOPS,
-            training_data_sha256=training_data_sha256(["tiny"]),
-        ),
-    )
-    model_activate(artefact=artefact, actor="test")
+    activate_tiny_incivility("tiny")
     fresh = make_post(
         world.friends[2], "thanks, lovely", world.now - timedelta(seconds=9)
     )

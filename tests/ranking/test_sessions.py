@@ -243,25 +243,7 @@ def test_later_pages_come_from_the_session_after_a_new_post(
 def test_a_session_with_unscored_posts_is_reused_briefly(
     world: World, rankings: list[int]
 ) -> None:
-    from ranking.artefacts import (
-        FORMAT_SKOPS,
-        FitResult,
-        sklearn_dump,
-        training_data_sha256,
-    )
-    from ranking.incivility import incivility_fit
-    from ranking.services import model_activate, model_artefact_create
-
-    texts = ["you idiot", "shut up moron", "thanks for sharing", "lovely garden"] * 3
-    artefact = model_artefact_create(
-        name="incivility",
-        result=FitResult(
-            blob=sklearn_dump(incivility_fit(texts=texts, labels=[1, 1, 0, 0] * 3)),
-            format=FORMAT_SKOPS,
-            training_data_sha256=training_data_sha256(["sessions"]),
-        ),
-    )
-    model_activate(artefact=artefact, actor="test")
+    feed_world.activate_tiny_incivility("sessions")
     # Scores every candidate but leaves 60 new ones unscored: more than the
     # page scores on the request path.
     post_signals_compute(post_ids=[p.id for p in world.posts.values()])
@@ -364,25 +346,7 @@ def test_kept_candidates_are_read_again_when_extending_is_not_exact(
 def test_unscored_new_posts_are_scored_when_kept_candidates_are_extended(
     world: World, reads: list[int]
 ) -> None:
-    from ranking.artefacts import (
-        FORMAT_SKOPS,
-        FitResult,
-        sklearn_dump,
-        training_data_sha256,
-    )
-    from ranking.incivility import incivility_fit
-    from ranking.services import model_activate, model_artefact_create
-
-    texts = ["you idiot", "shut up moron", "thanks for sharing", "lovely garden"] * 3
-    artefact = model_artefact_create(
-        name="incivility",
-        result=FitResult(
-            blob=sklearn_dump(incivility_fit(texts=texts, labels=[1, 1, 0, 0] * 3)),
-            format=FORMAT_SKOPS,
-            training_data_sha256=training_data_sha256(["extend"]),
-        ),
-    )
-    model_activate(artefact=artefact, actor="test")
+    feed_world.activate_tiny_incivility("extend")
     post_signals_compute(post_ids=[p.id for p in world.posts.values()])
     feed_world.all_pages(world.viewer)
     rude = post_create(author=world.friends[2], body="shut up you idiot moron")

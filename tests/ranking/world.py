@@ -68,6 +68,24 @@ def activate_groups(groups: dict[int, int]) -> None:
     model_activate(artefact=artefact, actor="test")
 
 
+def activate_tiny_incivility(tag: str) -> None:
+    """Fit, store and activate an incivility model on twelve texts (`tag` makes
+    its training-data hash its own)."""
+    from ranking.artefacts import FORMAT_SKOPS, sklearn_dump
+    from ranking.incivility import incivility_fit
+
+    texts = ["you idiot", "shut up moron", "thanks for sharing", "lovely garden"] * 3
+    artefact = model_artefact_create(
+        name="incivility",
+        result=FitResult(
+            blob=sklearn_dump(incivility_fit(texts=texts, labels=[1, 1, 0, 0] * 3)),
+            format=FORMAT_SKOPS,
+            training_data_sha256=training_data_sha256([tag]),
+        ),
+    )
+    model_activate(artefact=artefact, actor="test")
+
+
 def make_post(author: User, body: str, at: datetime) -> Post:
     return Post.objects.create(author=author, body=body, created_at=at)
 
