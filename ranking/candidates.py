@@ -272,12 +272,11 @@ def candidates_build(
     """
     if inputs is None:
         inputs = viewer_inputs_for(viewer=viewer, hidden=hidden)
-    viewer_id = inputs.viewer_id
-    followed = sorted(inputs.priorities)
+    home_authors = inputs.home_authors
     home_rows, outside_rows = candidate_rows(
         as_of=as_of,
-        home_authors=[*followed, viewer_id],
-        excluded_authors=[*followed, viewer_id, *sorted(inputs.hidden)],
+        home_authors=home_authors,
+        excluded_authors=[*home_authors, *sorted(inputs.hidden)],
     )
     return _candidate_set(
         home_rows, outside_rows, inputs=inputs, models=models, ensure=ensure_missing
@@ -424,7 +423,7 @@ def candidates_extend(
     new_rows = home_rows_since(
         after=base_as_of,
         as_of=as_of,
-        home_authors=[*sorted(inputs.priorities), inputs.viewer_id],
+        home_authors=inputs.home_authors,
         limit=EXTEND_CAP,
     )
     if len(new_rows) >= EXTEND_CAP:

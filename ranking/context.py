@@ -39,6 +39,12 @@ class ViewerInputs:
     # (post id, author id, more) of the newest "more / less like this".
     feedback: tuple[tuple[int, int, bool], ...]
 
+    @property
+    def home_authors(self) -> list[int]:
+        """Whose posts make up the home window: the followed accounts, then
+        the viewer."""
+        return [*sorted(self.priorities), self.viewer_id]
+
     def fingerprint(self) -> tuple[Any, ...]:
         """A hashable summary: equal exactly when the inputs are."""
         return (

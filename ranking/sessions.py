@@ -42,6 +42,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from accountability.casework_models import ItemOverride
+from charter_social.pg import int_array
 from feed.models import Post
 from ranking.candidate_rows import HOME_WINDOW
 from ranking.candidates import CandidateSet, ViewerInputs
@@ -150,19 +151,25 @@ def session_observe(*, inputs: ViewerInputs, at: datetime) -> SessionObservation
     The home window is the one `candidates_build` reads: posts by the
     followed accounts and the viewer, created in (at - HOME_WINDOW, at].
     """
-    authors = sorted({*inputs.priorities, inputs.viewer_id})
+    authors = inputs.home_authors
     adapt = connection.ops.adapt_datetimefield_value
     quote = connection.ops.quote_name
-    placeholders = ", ".join(["%s"] * len(authors))
+    author_params: list[Any]
+    if connection.vendor == "postgresql":
+        # One array parameter: the same text for every viewer (charter_social.pg).
+        by_author, author_params = "author_id = ANY(%s::bigint[])", [int_array(authors)]
+    else:
+        by_author = "author_id IN (" + ", ".join(["%s"] * len(authors)) + ")"
+        author_params = list(authors)
     sql = (
         "SELECT p.n, p.top, o.n, o.top FROM "
         f"(SELECT COUNT(*) AS n, MAX(id) AS top FROM {quote(Post._meta.db_table)} "
-        f"WHERE author_id IN ({placeholders}) AND created_at > %s "
+        f"WHERE {by_author} AND created_at > %s "
         "AND created_at <= %s) AS p CROSS JOIN "
         "(SELECT SUM(CASE WHEN revoked_at IS NULL THEN 1 ELSE 0 END) AS n, "
         f"MAX(id) AS top FROM {quote(ItemOverride._meta.db_table)}) AS o"
     )
-    params = [*authors, adapt(at - HOME_WINDOW), adapt(at)]
+    params = [*author_params, adapt(at - HOME_WINDOW), adapt(at)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
