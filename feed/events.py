@@ -72,10 +72,6 @@ def broadcast_now(messages: list[tuple[str, dict[str, Any]]]) -> None:
         )
 
 
-def _send_now(group: str, message: dict[str, Any]) -> None:
-    broadcast_now([(group, message)])
-
-
 @dataclass
 class _Batch:
     """One on-commit hook carrying every broadcast scheduled next to each other."""
