@@ -14,14 +14,11 @@ from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-
-from charter_social.authentication import TokenAuthentication
 
 from . import appeals as appeal_ops
 from . import moderation, reports
@@ -72,12 +69,6 @@ OBJECT = OpenApiTypes.OBJECT
 DAYS = OpenApiParameter("days", int, description="Days ending today (default 30).")
 
 
-class CaseworkApi(APIView):
-    # The project's default order (a signed-out write stays a 403), with the
-    # token looked up without compiling an ORM query on every request.
-    authentication_classes = [SessionAuthentication, TokenAuthentication]
-
-
 def _record_or_404(public_id: str) -> DecisionRecord:
     try:
         return decision_get(public_id=public_id)
@@ -85,7 +76,7 @@ def _record_or_404(public_id: str) -> DecisionRecord:
         raise Http404(f"There is no decision record {public_id}.") from None
 
 
-class DecisionDetailApi(CaseworkApi):
+class DecisionDetailApi(APIView):
     """A statement of reasons, in the DSA transparency database's field names."""
 
     permission_classes = [AllowAny]
@@ -99,7 +90,7 @@ class DecisionDetailApi(CaseworkApi):
         return Response(decision_statement(_record_or_404(public_id)))
 
 
-class DecisionReplayApi(CaseworkApi):
+class DecisionReplayApi(APIView):
     """Recompute a decision with the ranker's code; 200 whether or not it matches."""
 
     permission_classes = [AllowAny]
@@ -192,7 +183,7 @@ def _optional_int(raw: Any, field: str) -> int | None:
         raise ValidationError({field: [f"Give {field} as a whole number."]}) from None
 
 
-class AppealFileApi(CaseworkApi):
+class AppealFileApi(APIView):
     """The post's author appeals a decision (no co-signers needed)."""
 
     permission_classes = [IsAuthenticated]
@@ -216,7 +207,7 @@ class AppealFileApi(CaseworkApi):
         return Response(_appeal_json(appeal), status=status.HTTP_201_CREATED)
 
 
-class AppealDetailApi(CaseworkApi):
+class AppealDetailApi(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
@@ -228,7 +219,7 @@ class AppealDetailApi(CaseworkApi):
         return Response(_appeal_json(appeal_ops.appeal_get(appeal_id=appeal_id)))
 
 
-class AppealAnswerApi(CaseworkApi):
+class AppealAnswerApi(APIView):
     """A sitting board member upholds or overturns an appeal, with reasons."""
 
     permission_classes = [IsAuthenticated]
@@ -250,7 +241,7 @@ class AppealAnswerApi(CaseworkApi):
         return Response(_appeal_json(appeal))
 
 
-class PetitionListApi(CaseworkApi):
+class PetitionListApi(APIView):
     """GET: petitions (filters ?status= incl. 'overdue', ?target=); POST: file one."""
 
     def get_permissions(self) -> list[Any]:
@@ -303,7 +294,7 @@ class PetitionListApi(CaseworkApi):
         return Response(_petition_json(petition), status=status.HTTP_201_CREATED)
 
 
-class PetitionDetailApi(CaseworkApi):
+class PetitionDetailApi(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
@@ -314,7 +305,7 @@ class PetitionDetailApi(CaseworkApi):
         return Response(_petition_json(_petition_or_404(petition_id)))
 
 
-class PetitionSignApi(CaseworkApi):
+class PetitionSignApi(APIView):
     """Co-sign: 201 once; 400 when signed already or closed; 429 on a burst."""
 
     permission_classes = [IsAuthenticated]
@@ -340,7 +331,7 @@ class PetitionSignApi(CaseworkApi):
         )
 
 
-class PetitionAnswerApi(CaseworkApi):
+class PetitionAnswerApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
@@ -364,7 +355,7 @@ class PetitionAnswerApi(CaseworkApi):
         return Response(_petition_json(petition))
 
 
-class ModerationDecideApi(CaseworkApi):
+class ModerationDecideApi(APIView):
     """A moderator upholds (demote/label under an article) or dismisses a report."""
 
     permission_classes = [IsAuthenticated]
@@ -397,7 +388,7 @@ class ModerationDecideApi(CaseworkApi):
         )
 
 
-class ReportDailyApi(CaseworkApi):
+class ReportDailyApi(APIView):
     """Daily transparency aggregates (?days=N, default 30)."""
 
     permission_classes = [AllowAny]
