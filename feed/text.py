@@ -57,13 +57,15 @@ def render_post_body(body: str) -> SafeString:
     are shown to many viewers, so recent results are kept (measured: ~1 ms of a
     30-item feed page's CPU rendered the same bodies again).
     """
-    return _render_post_body(body, get_script_prefix())
+    return render_post_body_under(body, get_script_prefix())
 
 
 # Bodies are at most POST_MAX_LENGTH characters: a few MB at most.
 @lru_cache(maxsize=8192)
-def _render_post_body(body: str, script_prefix: str) -> SafeString:
-    del script_prefix  # part of the key: reverse() below depends on it
+def render_post_body_under(body: str, script_prefix: str) -> SafeString:
+    """`render_post_body(body)` for a caller that already holds the current
+    URL prefix (a page rendering many posts); `script_prefix` must be it, as
+    it is only the cache's key: reverse() below reads the prefix itself."""
     parts: list[str] = []
     position = 0
     for match in TOKEN_RE.finditer(body):

@@ -30,13 +30,14 @@ from django.urls import get_script_prefix
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 
+from feed.text import render_post_body_under
+
 from .feeds import FeedItem
 from .post_text import (
     age,
     esc,
     href_parts,
     number,
-    post_body_html,
     post_times,
     profile_href,
     text,
@@ -150,7 +151,7 @@ def _item(item: FeedItem, page: PostListContext) -> str:
         "    </header>\n"
         f"    {reply_to}\n"
         '    <div class="post-body">'
-        f"{post_body_html(p.body, page.script_prefix)}</div>\n"
+        f"{render_post_body_under(p.body, page.script_prefix)}</div>\n"
         f"    {_actions(item, page, pid)}\n"
         f"    {_extra(item, page, pid)}\n"
         "  </article>\n"

@@ -18,14 +18,11 @@ from django.utils import timezone, translation
 from django.utils.formats import localize
 from django.utils.functional import Promise
 from django.utils.html import avoid_wrapping
-from django.utils.safestring import SafeString
 from django.utils.timesince import TIME_STRINGS
 from django.utils.timezone import (  # type: ignore[attr-defined]
     is_aware,
     template_localtime,
 )
-
-from feed.text import render_post_body
 
 from .feeds import id_url_parts, profile_url
 
@@ -54,14 +51,6 @@ def number(value: object, grouping: bool) -> str:
     if type(value) is int and not grouping:
         return str(value)
     return text(value)
-
-
-@lru_cache(maxsize=4096)
-def post_body_html(body: str, script_prefix: str) -> SafeString:
-    """render_post_body(body), memoised: a body never changes once posted and
-    is rendered on every feed that shows it. `script_prefix` is only part of
-    the key, since the @mention links are reversed under the current one."""
-    return render_post_body(body)
 
 
 @lru_cache(maxsize=4096)

@@ -13,6 +13,7 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.safestring import SafeString
 
 from feed import selectors
+from feed.text import render_post_body
 
 from ..feeds import FeedItem
 from ..post_html import (
@@ -21,7 +22,7 @@ from ..post_html import (
     post_item_html,
     post_list_html,
 )
-from ..post_text import post_age, post_body_html
+from ..post_text import post_age
 
 register = template.Library()
 
@@ -66,7 +67,7 @@ def url_cached(name: str, *args: Any, **kwargs: Any) -> str:
 @register.filter
 def post_body(body: str) -> SafeString:
     """A post body escaped, with links and @mentions made clickable."""
-    return post_body_html(body, get_script_prefix())
+    return render_post_body(body)
 
 
 @register.simple_tag(takes_context=True)
