@@ -99,8 +99,9 @@ def database_ensure(name: str) -> str:
     return target
 
 
-def database_drop(name: str) -> None:
-    """Drop the benchmark database `name` if it exists (never DATABASE_URL's own)."""
+def database_drop(name: str, *, force: bool = False) -> None:
+    """Drop the benchmark database `name` if it exists (never DATABASE_URL's own);
+    `force` ends the sessions still connected to it first."""
     import psycopg
     from psycopg import sql
 
@@ -110,7 +111,8 @@ def database_drop(name: str) -> None:
             f"Refusing to drop {name}: it is the database DATABASE_URL names."
         )
     with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        drop = "DROP DATABASE IF EXISTS {}" + (" WITH (FORCE)" if force else "")
+        conn.execute(sql.SQL(drop).format(sql.Identifier(name)))
 
 
 def django_setup(database_url: str) -> None:

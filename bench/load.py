@@ -272,18 +272,14 @@ def _fresh_copy(template: str) -> str:
     from django.db import connection
     from psycopg import sql
 
-    from bench.common import database_url_for
+    from bench.common import database_drop, database_url_for
 
     connection.close()
     if hasattr(connection, "close_pool"):
         connection.close_pool()
     run = f"{template}_run"
+    database_drop(run, force=True)
     with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(run)
-            )
-        )
         conn.execute(
             sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
                 sql.Identifier(run), sql.Identifier(template)
