@@ -18,7 +18,6 @@ from rest_framework.response import Response
 
 from feed.api import ERRORS, FeedAPIView
 from feed.serializers import PostSerializer
-from ranking.candidates import artefacts_active
 from ranking.feed import Explanation, feed_for, signal_descriptions
 from ranking.models import FeedMode
 from ranking.preferences import (
@@ -27,6 +26,7 @@ from ranking.preferences import (
     item_feedback_clear,
     item_feedback_set,
 )
+from ranking.selectors import artefacts_active
 
 
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:

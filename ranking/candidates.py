@@ -35,7 +35,7 @@ from ranking.consensus import NO_GROUP
 from ranking.context import ActiveModels, ViewerInputs, viewer_inputs_for
 from ranking.models import ModelArtefact
 from ranking.ranker_core import Candidate, CandidateColumns
-from ranking.selectors import model_load
+from ranking.selectors import artefacts_active, model_load
 from ranking.services import post_signals_enqueue, post_signals_ensure
 
 logger = logging.getLogger(__name__)
@@ -153,16 +153,9 @@ class CandidateSet:
         ]
 
 
-def artefacts_active() -> list[ModelArtefact]:
-    """The active model artefacts (without blobs), by name."""
-    return list(
-        ModelArtefact.objects.filter(is_active=True).defer("blob").order_by("name")
-    )
-
-
 def models_active() -> ActiveModels:
     """Versions and hashes of the active models, in one query (blobs not read)."""
-    rows = list(ModelArtefact.objects.filter(is_active=True).defer("blob"))
+    rows = artefacts_active()
     by_name = {a.name: a for a in rows}
     return ActiveModels(
         versions={a.name: int(a.version) for a in rows},

@@ -77,6 +77,13 @@ def model_active_loaded(*, name: str) -> tuple[ModelArtefact, Any] | None:
     return artefact, model_load(artefact=artefact)
 
 
+def artefacts_active() -> list[ModelArtefact]:
+    """The active model artefacts (without blobs), by name."""
+    return list(
+        ModelArtefact.objects.filter(is_active=True).defer("blob").order_by("name")
+    )
+
+
 def models_warm() -> list[str]:
     """Load every active model into this process's cache; the names loaded.
 
@@ -87,7 +94,7 @@ def models_warm() -> list[str]:
     yet, a refused blob) are left to the request path, which reports them.
     """
     loaded = []
-    for artefact in ModelArtefact.objects.filter(is_active=True).defer("blob"):
+    for artefact in artefacts_active():
         model_load(artefact=artefact)
         loaded.append(artefact.name)
     return loaded
